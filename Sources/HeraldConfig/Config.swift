@@ -1,0 +1,130 @@
+/// Herald's configuration: the projects, chat workspaces, connectors, webhooks and people that rules refer to.
+///
+/// Read from one YAML file (`herald.yaml` by default) with `${VAR}` taken from the environment; secrets live
+/// only there. `ConfigLoader` reads and validates it.
+public struct Config: Sendable {
+    public var projects: [Project]
+    public var slack: Slack?
+    public var mattermost: [MattermostConnector]
+    public var webhooks: [Webhook]
+    public var users: [User]
+
+    public init(
+        projects: [Project] = [],
+        slack: Slack? = nil,
+        mattermost: [MattermostConnector] = [],
+        webhooks: [Webhook] = [],
+        users: [User] = []
+    ) {
+        self.projects = projects
+        self.slack = slack
+        self.mattermost = mattermost
+        self.webhooks = webhooks
+        self.users = users
+    }
+
+    public func project(slug: String) -> Project? { projects.first { $0.slug == slug } }
+    public func slackWorkspace(named name: String) -> SlackWorkspace? {
+        slack?.workspaces.first { $0.name == name }
+    }
+    public func mattermostConnector(named name: String) -> MattermostConnector? {
+        mattermost.first { $0.name == name }
+    }
+    public func webhook(named name: String) -> Webhook? { webhooks.first { $0.name == name } }
+    public func user(email: String) -> User? {
+        users.first { $0.email.caseInsensitiveCompare(email) == .orderedSame }
+    }
+
+    /// A project events are sent to; `id` is the number in its Sentry DSN.
+    public struct Project: Sendable, Hashable {
+        public var id: Int
+        public var slug: String
+        public var keys: [Secret]
+
+        public init(id: Int, slug: String, keys: [Secret] = []) {
+            self.id = id
+            self.slug = slug
+            self.keys = keys
+        }
+    }
+
+    public struct Slack: Sendable {
+        /// Verifies that interaction callbacks come from Slack.
+        public var signingSecret: Secret?
+        public var workspaces: [SlackWorkspace]
+
+        public init(signingSecret: Secret? = nil, workspaces: [SlackWorkspace] = []) {
+            self.signingSecret = signingSecret
+            self.workspaces = workspaces
+        }
+    }
+
+    /// One Slack install: each workspace has its own bot token.
+    public struct SlackWorkspace: Sendable, Hashable {
+        public static let defaultAPIURL = "https://slack.com/api"
+
+        public var name: String
+        public var token: Secret
+        public var apiURL: String
+        /// Where a message goes when a channel taken from a tag does not exist.
+        public var fallbackChannel: String?
+
+        public init(name: String, token: Secret, apiURL: String = Self.defaultAPIURL, fallbackChannel: String? = nil) {
+            self.name = name
+            self.token = token
+            self.apiURL = apiURL
+            self.fallbackChannel = fallbackChannel
+        }
+    }
+
+    /// A Mattermost server, reached through its bot REST API (`token`) or an incoming webhook.
+    public struct MattermostConnector: Sendable, Hashable {
+        public var name: String
+        public var url: String
+        public var token: Secret?
+        public var webhookURL: Secret?
+
+        public init(name: String, url: String, token: Secret? = nil, webhookURL: Secret? = nil) {
+            self.name = name
+            self.url = url
+            self.token = token
+            self.webhookURL = webhookURL
+        }
+    }
+
+    /// A plain HTTP endpoint that receives alerts as JSON.
+    public struct Webhook: Sendable, Hashable {
+        public var name: String
+        public var url: String
+        /// Signs each body with HMAC-SHA256 when set.
+        public var secret: Secret?
+
+        public init(name: String, url: String, secret: Secret? = nil) {
+            self.name = name
+            self.url = url
+            self.secret = secret
+        }
+    }
+
+    /// A person who may act on issues from chat.
+    public struct User: Sendable, Hashable {
+        public var email: String
+        public var name: String
+        public var role: Role
+
+        public init(email: String, name: String, role: Role) {
+            self.email = email
+            self.name = name
+            self.role = role
+        }
+    }
+
+    public enum Role: String, Sendable, Hashable, CaseIterable {
+        /// May change any issue and raise alerts.
+        case admin
+        /// May change issues and raise alerts.
+        case member
+        /// May read, never change.
+        case stakeholder
+    }
+}

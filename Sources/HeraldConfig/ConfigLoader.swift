@@ -1,0 +1,195 @@
+import Foundation
+import Yams
+
+/// Reads and validates `herald.yaml`, reporting every problem with its location.
+public struct ConfigLoader: Sendable {
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// Loads the config file at `path`.
+    public func load(path: String) throws(Diagnostics) -> Config {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Diagnostics([Diagnostic("cannot read config file: \(error.localizedDescription)",
+                                          at: SourceLocation(file: path, line: 1, column: 1))])
+        }
+        return try load(text: text, file: path)
+    }
+
+    /// Loads config text; `file` names it in diagnostics.
+    public func load(text: String, file: String) throws(Diagnostics) -> Config {
+        let reader = YAMLReader(file: file)
+        let config = reader.parse(text).flatMap { ConfigReading(reader: reader, environment: environment).read($0) }
+        guard reader.diagnostics.isEmpty, let config else { throw Diagnostics(reader.diagnostics) }
+        return config
+    }
+}
+
+/// One pass over a parsed config document.
+private struct ConfigReading {
+    let reader: YAMLReader
+    let expansion: EnvironmentExpansion
+
+    init(reader: YAMLReader, environment: [String: String]) {
+        self.reader = reader
+        self.expansion = EnvironmentExpansion(environment: environment)
+    }
+
+    func read(_ root: Node) -> Config? {
+        let topKeys = ["projects", "slack", "mattermost", "webhooks", "users"]
+        guard let fields = reader.mapping(root, "the config", allowed: topKeys, required: ["projects"]) else {
+            return nil
+        }
+        var config = Config()
+        if let node = fields["projects"] {
+            let projects = list(node, "projects", read: project)
+            checkUnique(projects, \.slug, what: "project slug")
+            checkUnique(projects, { String($0.id) }, what: "project id")
+            config.projects = projects.map(\.value)
+        }
+        if let node = fields["slack"] { config.slack = slack(node) }
+        if let node = fields["mattermost"] {
+            let connectors = list(node, "mattermost", read: mattermost)
+            checkUnique(connectors, \.name, what: "Mattermost connector name")
+            config.mattermost = connectors.map(\.value)
+        }
+        if let node = fields["webhooks"] {
+            let webhooks = list(node, "webhooks", read: webhook)
+            checkUnique(webhooks, \.name, what: "webhook name")
+            config.webhooks = webhooks.map(\.value)
+        }
+        if let node = fields["users"] {
+            let users = list(node, "users", read: user)
+            checkUnique(users, { $0.email.lowercased() }, what: "user email")
+            config.users = users.map(\.value)
+        }
+        return config
+    }
+
+    /// Reads each element of a list, keeping its node so later checks can point at it.
+    private func list<T>(_ node: Node, _ field: String, read: (Node) -> T?) -> [(value: T, node: Node)] {
+        (reader.sequence(node, field) ?? []).compactMap { item in read(item).map { ($0, item) } }
+    }
+
+    private func project(_ node: Node) -> Config.Project? {
+        guard let fields = reader.mapping(node, "project", allowed: ["id", "slug", "keys"], required: ["id", "slug"]),
+            let id = fields["id"].flatMap({ reader.int($0, "id", range: 1...Int(Int32.max)) }),
+            let slug = fields["slug"].flatMap({ text($0, "slug") })
+        else { return nil }
+        guard slug.range(of: "^[a-z0-9][a-z0-9_-]*$", options: .regularExpression) != nil else {
+            reader.report("project slug '\(slug)' must be lowercase letters, digits, '-' and '_'", at: fields["slug"]!)
+            return nil
+        }
+        let keys = fields["keys"].flatMap { reader.sequence($0, "keys") }?.compactMap { secret($0, "keys") } ?? []
+        return Config.Project(id: id, slug: slug, keys: keys)
+    }
+
+    private func slack(_ node: Node) -> Config.Slack? {
+        guard let fields = reader.mapping(node, "slack", allowed: ["signing_secret", "workspaces"]) else { return nil }
+        let workspaces = fields["workspaces"].map { list($0, "workspaces", read: slackWorkspace) } ?? []
+        checkUnique(workspaces, \.name, what: "Slack workspace name")
+        return Config.Slack(
+            signingSecret: fields["signing_secret"].flatMap { secret($0, "signing_secret") },
+            workspaces: workspaces.map(\.value))
+    }
+
+    private func slackWorkspace(_ node: Node) -> Config.SlackWorkspace? {
+        let allowed = ["name", "token", "api_url", "fallback_channel"]
+        guard let fields = reader.mapping(node, "Slack workspace", allowed: allowed, required: ["name", "token"]),
+            let name = fields["name"].flatMap({ text($0, "name") }),
+            let token = fields["token"].flatMap({ secret($0, "token") })
+        else { return nil }
+        var workspace = Config.SlackWorkspace(name: name, token: token)
+        if let node = fields["api_url"] {
+            guard let url = url(node, "api_url") else { return nil }
+            workspace.apiURL = url
+        }
+        workspace.fallbackChannel = fields["fallback_channel"].flatMap { text($0, "fallback_channel") }
+        return workspace
+    }
+
+    private func mattermost(_ node: Node) -> Config.MattermostConnector? {
+        let allowed = ["name", "url", "token", "webhook_url"]
+        guard let fields = reader.mapping(node, "Mattermost connector", allowed: allowed, required: ["name", "url"]),
+            let name = fields["name"].flatMap({ text($0, "name") }),
+            let url = fields["url"].flatMap({ url($0, "url") })
+        else { return nil }
+        let connector = Config.MattermostConnector(
+            name: name, url: url,
+            token: fields["token"].flatMap { secret($0, "token") },
+            webhookURL: fields["webhook_url"].flatMap { secret($0, "webhook_url") })
+        if connector.token == nil && connector.webhookURL == nil {
+            reader.report("Mattermost connector '\(name)' needs a 'token' (bot REST API) or a 'webhook_url'", at: node)
+        }
+        return connector
+    }
+
+    private func webhook(_ node: Node) -> Config.Webhook? {
+        guard let fields = reader.mapping(node, "webhook", allowed: ["name", "url", "secret"], required: ["name", "url"]),
+            let name = fields["name"].flatMap({ text($0, "name") }),
+            let url = fields["url"].flatMap({ url($0, "url") })
+        else { return nil }
+        return Config.Webhook(name: name, url: url, secret: fields["secret"].flatMap { secret($0, "secret") })
+    }
+
+    private func user(_ node: Node) -> Config.User? {
+        guard let fields = reader.mapping(node, "user", allowed: ["email", "name", "role"], required: ["email", "role"]),
+            let email = fields["email"].flatMap({ text($0, "email") }),
+            let roleName = fields["role"].flatMap({ text($0, "role") })
+        else { return nil }
+        guard email.range(of: #"^[^@\s]+@[^@\s]+$"#, options: .regularExpression) != nil else {
+            reader.report("'\(email)' is not an email address", at: fields["email"]!)
+            return nil
+        }
+        guard let role = Config.Role(rawValue: roleName) else {
+            let roles = Config.Role.allCases.map(\.rawValue)
+            reader.report("unknown role '\(roleName)'; \(allowedValuesHint(for: roleName, among: roles))", at: fields["role"]!)
+            return nil
+        }
+        let name = fields["name"].flatMap { text($0, "name") } ?? email
+        return Config.User(email: email, name: name, role: role)
+    }
+
+    // MARK: Values
+
+    /// Text with `${VAR}` expanded.
+    private func text(_ node: Node, _ field: String) -> String? {
+        guard let raw = reader.nonEmptyString(node, field) else { return nil }
+        switch expansion.expand(raw) {
+        case .success(let value): return value
+        case .failure(.unset(let name)):
+            reader.report("environment variable \(name) is not set (needed by '\(field)'; "
+                + "write ${\(name):-default} to give a default)", at: node)
+        case .failure(.unterminated):
+            reader.report("'\(field)' has a '${' without its closing '}'", at: node)
+        case .failure(.badName(let name)):
+            reader.report("'\(name)' is not an environment variable name in '\(field)'", at: node)
+        }
+        return nil
+    }
+
+    private func secret(_ node: Node, _ field: String) -> Secret? { text(node, field).map(Secret.init) }
+
+    private func url(_ node: Node, _ field: String) -> String? {
+        guard let value = text(node, field) else { return nil }
+        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
+            reader.report("'\(field)' must be an http or https URL, not '\(value)'", at: node)
+            return nil
+        }
+        return value
+    }
+
+    private func checkUnique<T>(_ items: [(value: T, node: Node)], _ key: (T) -> String, what: String) {
+        var seen = Set<String>()
+        for item in items where !seen.insert(key(item.value)).inserted {
+            reader.report("\(what) '\(key(item.value))' is defined more than once", at: item.node)
+        }
+    }
+}

@@ -1,0 +1,99 @@
+/// An event attribute that rules can test, named as Sentry's event attribute filter names them.
+///
+/// Each attribute yields zero or more text values for one event: `exception.type` has one value per
+/// exception in the chain, `stacktrace.module` one per frame.
+public enum EventAttribute: Sendable, Hashable, CustomStringConvertible {
+    case message
+    case platform
+    case environment
+    case type
+    case errorHandled
+    case errorUnhandled
+    case exceptionType
+    case exceptionValue
+    case userID
+    case userEmail
+    case userUsername
+    case userIPAddress
+    case httpMethod
+    case httpURL
+    case httpStatusCode
+    case sdkName
+    case stacktraceCode
+    case stacktraceModule
+    case stacktraceFilename
+    case stacktraceAbsPath
+    case stacktracePackage
+    /// A value under `extra`, reached by a dotted path (`extra.order.id`).
+    case extra(path: String)
+
+    private static let fixed: [(String, EventAttribute)] = [
+        ("message", .message), ("platform", .platform), ("environment", .environment), ("type", .type),
+        ("error.handled", .errorHandled), ("error.unhandled", .errorUnhandled),
+        ("exception.type", .exceptionType), ("exception.value", .exceptionValue),
+        ("user.id", .userID), ("user.email", .userEmail), ("user.username", .userUsername),
+        ("user.ip_address", .userIPAddress),
+        ("http.method", .httpMethod), ("http.url", .httpURL), ("http.status_code", .httpStatusCode),
+        ("sdk.name", .sdkName),
+        ("stacktrace.code", .stacktraceCode), ("stacktrace.module", .stacktraceModule),
+        ("stacktrace.filename", .stacktraceFilename), ("stacktrace.abs_path", .stacktraceAbsPath),
+        ("stacktrace.package", .stacktracePackage),
+    ]
+
+    /// Every attribute name a rule may use; `extra.<path>` stands for any path under `extra`.
+    public static let names: [String] = fixed.map(\.0) + ["extra.<path>"]
+
+    public init?(name: String) {
+        if name.hasPrefix("extra."), name.count > "extra.".count {
+            self = .extra(path: String(name.dropFirst("extra.".count)))
+        } else if let match = Self.fixed.first(where: { $0.0 == name }) {
+            self = match.1
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        if case .extra(let path) = self { return "extra.\(path)" }
+        return Self.fixed.first { $0.1 == self }!.0
+    }
+}
+
+extension Event {
+    /// The values an attribute has on this event, as rule filters see them (Sentry's `_get_attribute_values`).
+    public func values(of attribute: EventAttribute) -> [String] {
+        switch attribute {
+        case .message: return message.map { [$0] } ?? []
+        case .platform: return platform.map { [$0] } ?? []
+        case .environment: return environment.map { [$0] } ?? []
+        case .type: return [type]
+        case .errorHandled:
+            return exceptions.compactMap { $0.mechanism?.handled.map { $0 ? "true" : "false" } }
+        case .errorUnhandled:
+            return exceptions.compactMap { $0.mechanism?.handled.map { $0 ? "false" : "true" } }
+        case .exceptionType: return exceptions.compactMap(\.type)
+        case .exceptionValue: return exceptions.compactMap(\.value)
+        case .userID: return user?.id.map { [$0] } ?? []
+        case .userEmail: return user?.email.map { [$0] } ?? []
+        case .userUsername: return user?.username.map { [$0] } ?? []
+        case .userIPAddress: return user?.ipAddress.map { [$0] } ?? []
+        case .httpMethod: return request?.method.map { [$0] } ?? []
+        case .httpURL: return request?.url.map { [$0] } ?? []
+        case .httpStatusCode:
+            return contexts["response"]?.value(at: ["status_code"])?.scalarTexts ?? []
+        case .sdkName: return sdk?.name.map { [$0] } ?? []
+        case .stacktraceCode: return frames.compactMap(\.contextLine)
+        case .stacktraceModule: return frames.compactMap(\.module)
+        case .stacktraceFilename: return frames.compactMap(\.filename)
+        case .stacktraceAbsPath: return frames.compactMap(\.absPath)
+        case .stacktracePackage: return frames.compactMap(\.package)
+        case .extra(let path):
+            let keys = path.split(separator: ".")
+            guard let first = keys.first, let root = extra[String(first)] else { return [] }
+            return root.value(at: keys.dropFirst())?.scalarTexts ?? []
+        }
+    }
+
+    /// Every stack frame of every exception in the chain.
+    public var frames: [ExceptionInfo.Frame] { exceptions.flatMap(\.frames) }
+}

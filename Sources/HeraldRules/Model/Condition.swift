@@ -1,0 +1,28 @@
+/// A boolean combination of conditions: the shape of a rule's `when` (over triggers) and `if` (over filters).
+public indirect enum Condition<Leaf: Hashable & Sendable>: Hashable, Sendable {
+    case leaf(Leaf)
+    /// Passes when every member passes; an empty group passes.
+    case all([Condition])
+    /// Passes when at least one member passes; an empty group fails.
+    case any([Condition])
+    /// Passes when no member passes.
+    case none([Condition])
+
+    /// Every leaf, in file order.
+    public var leaves: [Leaf] {
+        switch self {
+        case .leaf(let leaf): [leaf]
+        case .all(let members), .any(let members), .none(let members): members.flatMap(\.leaves)
+        }
+    }
+
+    /// Evaluates with a leaf test, short-circuiting in member order.
+    public func evaluate(_ test: (Leaf) throws -> Bool) rethrows -> Bool {
+        switch self {
+        case .leaf(let leaf): try test(leaf)
+        case .all(let members): try members.allSatisfy { try $0.evaluate(test) }
+        case .any(let members): try members.contains { try $0.evaluate(test) }
+        case .none(let members): try !members.contains { try $0.evaluate(test) }
+        }
+    }
+}
