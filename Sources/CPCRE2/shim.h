@@ -34,7 +34,7 @@ static inline herald_pcre2_match_data *herald_pcre2_match_data_create(void) {
 
 static inline void herald_pcre2_match_data_free(herald_pcre2_match_data *data) { pcre2_match_data_free_8(data); }
 
-/// Runs the pattern over `subject`; returns > 0 on a match, HERALD_PCRE2_ERROR_NOMATCH or another negative code.
+/// Runs the pattern over `subject`; returns >= 0 on a match, HERALD_PCRE2_ERROR_NOMATCH or another negative code.
 /// Swift strings are always valid UTF-8, so PCRE2's own check of the subject is skipped.
 static inline int herald_pcre2_match(const herald_pcre2_code *code, const char *subject, size_t length,
                                      herald_pcre2_match_data *data) {

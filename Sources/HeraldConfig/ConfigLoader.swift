@@ -24,21 +24,53 @@ public struct ConfigLoader: Sendable {
     /// Loads config text; `file` names it in diagnostics.
     public func load(text: String, file: String) throws(Diagnostics) -> Config {
         let reader = YAMLReader(file: file)
-        let config = reader.parse(text).flatMap { ConfigReading(reader: reader, environment: environment).read($0) }
+        let shielded = ShieldedText(text)
+        let expansion = EnvironmentExpansion(environment: environment)
+        let config = reader.parse(shielded.text)
+            .map { expand($0, shielded: shielded, expansion: expansion, reader: reader) }
+            .flatMap { ConfigReading(reader: reader).read($0) }
         guard reader.diagnostics.isEmpty, let config else { throw Diagnostics(reader.diagnostics) }
         return config
+    }
+
+    /// Replaces `${VAR}` in every scalar, reporting each variable that is not set where it is used.
+    private func expand(_ node: Node, shielded: ShieldedText, expansion: EnvironmentExpansion, reader: YAMLReader) -> Node {
+        switch node {
+        case .scalar(var scalar):
+            let raw = shielded.restore(scalar.string)
+            switch expansion.expand(raw) {
+            case .success(let value):
+                scalar.string = value
+            case .failure(.unset(let name)):
+                reader.report("environment variable \(name) is not set (write ${\(name):-default} to give a default)",
+                              at: node)
+                scalar.string = raw
+            case .failure(.unterminated):
+                reader.report("'${' without its closing '}'", at: node)
+                scalar.string = raw
+            case .failure(.badName(let name)):
+                reader.report("'\(name)' is not an environment variable name", at: node)
+                scalar.string = raw
+            }
+            return .scalar(scalar)
+        case .mapping(let mapping):
+            let pairs = mapping.map { pair in
+                (expand(pair.key, shielded: shielded, expansion: expansion, reader: reader),
+                 expand(pair.value, shielded: shielded, expansion: expansion, reader: reader))
+            }
+            return .mapping(.init(pairs, mapping.tag, mapping.style, mapping.mark))
+        case .sequence(let sequence):
+            let nodes = sequence.map { expand($0, shielded: shielded, expansion: expansion, reader: reader) }
+            return .sequence(.init(nodes, sequence.tag, sequence.style, sequence.mark))
+        case .alias:
+            return node
+        }
     }
 }
 
 /// One pass over a parsed config document.
 private struct ConfigReading {
     let reader: YAMLReader
-    let expansion: EnvironmentExpansion
-
-    init(reader: YAMLReader, environment: [String: String]) {
-        self.reader = reader
-        self.expansion = EnvironmentExpansion(environment: environment)
-    }
 
     func read(_ root: Node) -> Config? {
         let topKeys = ["projects", "slack", "mattermost", "webhooks", "users"]
@@ -157,21 +189,7 @@ private struct ConfigReading {
 
     // MARK: Values
 
-    /// Text with `${VAR}` expanded.
-    private func text(_ node: Node, _ field: String) -> String? {
-        guard let raw = reader.nonEmptyString(node, field) else { return nil }
-        switch expansion.expand(raw) {
-        case .success(let value): return value
-        case .failure(.unset(let name)):
-            reader.report("environment variable \(name) is not set (needed by '\(field)'; "
-                + "write ${\(name):-default} to give a default)", at: node)
-        case .failure(.unterminated):
-            reader.report("'\(field)' has a '${' without its closing '}'", at: node)
-        case .failure(.badName(let name)):
-            reader.report("'\(name)' is not an environment variable name in '\(field)'", at: node)
-        }
-        return nil
-    }
+    private func text(_ node: Node, _ field: String) -> String? { reader.nonEmptyString(node, field) }
 
     private func secret(_ node: Node, _ field: String) -> Secret? { text(node, field).map(Secret.init) }
 

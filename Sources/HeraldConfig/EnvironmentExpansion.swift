@@ -47,3 +47,71 @@ public struct EnvironmentExpansion: Sendable {
         return .success(result + rest)
     }
 }
+
+/// Config text with every `${...}` swapped for a placeholder of the same length, so that YAML never sees
+/// the braces (the example config writes `${TOKEN}` inside flow mappings, where `{` and `}` are syntax) and
+/// values from the environment cannot change the document's structure. Placeholders use private-use
+/// characters, which YAML reads as plain text, and keep every line and column where it was.
+struct ShieldedText {
+    private static let start: Unicode.Scalar = "\u{E000}"
+    private static let padding: Unicode.Scalar = "\u{E001}"
+    private static let digitBase: UInt32 = 0xE010
+
+    let text: String
+    /// The original `${...}` spans, by placeholder number.
+    let spans: [String]
+
+    init(_ original: String) {
+        var output = String.UnicodeScalarView()
+        var spans: [String] = []
+        let scalars = Array(original.unicodeScalars)
+        var index = 0
+        while index < scalars.count {
+            if scalars[index] == "$", index + 1 < scalars.count, scalars[index + 1] == "{",
+                let close = scalars[(index + 2)...].prefix(while: { $0 != "\n" }).firstIndex(of: "}"),
+                close - index + 1 >= 2 + String(spans.count).count
+            {
+                let span = String(String.UnicodeScalarView(scalars[index...close]))
+                var placeholder = [Self.start] + String(spans.count).unicodeScalars.map {
+                    Unicode.Scalar(Self.digitBase + $0.value - 48)!
+                }
+                placeholder += Array(repeating: Self.padding, count: close - index + 1 - placeholder.count)
+                output.append(contentsOf: placeholder)
+                spans.append(span)
+                index = close + 1
+            } else {
+                output.append(scalars[index])
+                index += 1
+            }
+        }
+        self.text = String(output)
+        self.spans = spans
+    }
+
+    /// The scalar's text with its placeholders turned back into the `${...}` they stood for.
+    func restore(_ value: String) -> String {
+        guard value.unicodeScalars.contains(Self.start) else { return value }
+        var output = String.UnicodeScalarView()
+        var number: Int?
+        func flush() {
+            if let current = number, current < spans.count { output.append(contentsOf: spans[current].unicodeScalars) }
+            number = nil
+        }
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case Self.start:
+                flush()
+                number = 0
+            case Self.padding:
+                continue
+            case _ where number != nil && (Self.digitBase..<Self.digitBase + 10).contains(scalar.value):
+                number = number! * 10 + Int(scalar.value - Self.digitBase)
+            default:
+                flush()
+                output.append(scalar)
+            }
+        }
+        flush()
+        return String(output)
+    }
+}

@@ -22,6 +22,10 @@ public final class YAMLReader {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
                 .composer(_, let problem, let mark, _):
                 report("YAML syntax: \(problem)", at: SourceLocation(file: file, line: mark.line, column: mark.column))
+            case .duplicatedKeysInMapping(let keys, let context):
+                let names = keys.map { "'\($0)'" }.joined(separator: ", ")
+                report("duplicate key \(names) (each key may appear once in a mapping)",
+                       at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column))
             case .reader(let problem, _, _, _):
                 report("YAML syntax: \(problem)", at: SourceLocation(file: file, line: 1, column: 1))
             default:

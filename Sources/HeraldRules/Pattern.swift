@@ -50,7 +50,8 @@ public final class Pattern: @unchecked Sendable, Hashable, CustomStringConvertib
                 herald_pcre2_match(code, chars.baseAddress, chars.count, data)
             }
         }
-        return result > 0
+        // 0 means a match with more groups than the one-pair ovector holds: still a match.
+        return result >= 0
     }
 
     public var description: String { "/\(source)/" }

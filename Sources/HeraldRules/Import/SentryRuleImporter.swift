@@ -135,7 +135,11 @@ private struct RuleConversion {
         let filterMatch = text("filterMatch", "filter_match") ?? "all"
         var filterNode: Node? = filters.isEmpty ? nil : group(filters, match: filterMatch, plain: "all")
         if !legacyFilters.isEmpty {
-            filterNode = .sequence(.init((filterNode.map { filterMatch == "all" ? filters : [$0] } ?? []) + legacyFilters))
+            // Both the filters and the old attribute conditions must hold: one all-of list holding the
+            // filters' own group (unless it is all-of already) and the conditions.
+            let grouped: [Node] =
+                filters.isEmpty ? [] : filterMatch == "all" ? filters : [.mapping([key(filterMatch): .sequence(.init(filters))])]
+            filterNode = .sequence(.init(grouped + legacyFilters))
         }
         if let filterNode { entries.append((key("if"), filterNode)) }
         if let minutes = rule["frequency"]?.number {

@@ -338,6 +338,9 @@ struct RuleFileReading {
     private func oneOperator(_ body: Node, _ what: String, operators: [String], extraKeys: [String]) -> (String, Node)? {
         guard let fields = reader.mapping(body, what, allowed: extraKeys + operators) else { return nil }
         let found = fields.entries.filter { operators.contains($0.key) }
+        if case .mapping(let mapping) = body, mapping.count > fields.entries.count, found.isEmpty {
+            return nil  // the unknown key is reported already, with a suggestion
+        }
         guard let first = found.first else {
             reader.report("\(what) needs an operator; allowed: \(operators.joined(separator: ", "))", at: body)
             return nil

@@ -1,0 +1,77 @@
+import HeraldConfig
+import HeraldTestSupport
+import Testing
+
+@Suite struct ConfigLoaderTests {
+    @Test func loadsTheIssueExampleWithSecretsFromTheEnvironment() throws {
+        let config = Fixtures.config()
+        #expect(config.projects.map(\.slug) == ["payments", "web"])
+        #expect(config.projects.map(\.id) == [1, 2])
+        #expect(config.projects[0].keys == [Secret("pk-1")])
+        #expect(config.slack?.signingSecret == Secret("signing"))
+        #expect(config.slack?.workspaces.map(\.name) == ["acme", "globex"])
+        #expect(config.slackWorkspace(named: "globex")?.apiURL == "https://slack.com/api")
+        #expect(config.slackWorkspace(named: "acme")?.token.value == "xoxb-acme")
+        #expect(config.mattermostConnector(named: "ops")?.webhookURL?.value == "https://mm.example.com/hooks/x")
+        #expect(config.webhook(named: "pager")?.url == "https://events.example.com/herald")
+        #expect(config.user(email: "ALICE@example.com")?.role == .admin)
+    }
+
+    @Test func secretsNeverPrint() {
+        let secret = Secret("xoxb-very-secret")
+        #expect("\(secret)" == "<redacted>")
+        #expect(String(reflecting: secret) == "<redacted>")
+        #expect(!"\(Fixtures.config().slack!.workspaces)".contains("xoxb"))
+    }
+
+    @Test func environmentExpansion() {
+        let expansion = EnvironmentExpansion(environment: ["A": "1", "EMPTY": ""])
+        #expect(expansion.expand("x${A}y${A}") == .success("x1y1"))
+        #expect(expansion.expand("${MISSING:-fallback}") == .success("fallback"))
+        #expect(expansion.expand("${EMPTY:-fallback}") == .success("fallback"))
+        #expect(expansion.expand("${A:-fallback}") == .success("1"))
+        #expect(expansion.expand("${MISSING}") == .failure(.unset(name: "MISSING")))
+        #expect(expansion.expand("${A") == .failure(.unterminated))
+        #expect(expansion.expand("${1A}") == .failure(.badName("1A")))
+        #expect(expansion.expand("no variables $A") == .success("no variables $A"))
+    }
+
+    static let brokenConfigs: [(yaml: String, expected: [String])] = [
+        ("projects:\n  - {id: 1, slug: a, keys: [\"${NOPE}\"]}\n",
+         ["herald.yaml:2:29: error: environment variable NOPE is not set (write ${NOPE:-default} to give a default)"]),
+        ("projects:\n  - {id: 1, slug: a}\n  - {id: 1, slug: a}\n",
+         ["herald.yaml:3:5: error: project slug 'a' is defined more than once",
+          "herald.yaml:3:5: error: project id '1' is defined more than once"]),
+        ("projects:\n  - {id: x, slug: a}\n", ["herald.yaml:2:10: error: 'id' must be a whole number, not 'x'"]),
+        ("projects:\n  - {id: 1, slug: Payments}\n",
+         ["herald.yaml:2:19: error: project slug 'Payments' must be lowercase letters, digits, '-' and '_'"]),
+        ("projects: []\nslak: {}\n",
+         ["herald.yaml:2:1: error: unknown key 'slak' in the config; allowed: projects, slack, mattermost, webhooks, users; did you mean 'slack'?"]),
+        ("projects: []\nwebhooks:\n  - {name: w, url: ftp://x}\n",
+         ["herald.yaml:3:20: error: 'url' must be an http or https URL, not 'ftp://x'"]),
+        ("projects: []\nmattermost:\n  - {name: m, url: https://mm.example.com}\n",
+         ["herald.yaml:3:5: error: Mattermost connector 'm' needs a 'token' (bot REST API) or a 'webhook_url'"]),
+        ("projects: []\nusers:\n  - {email: a@example.com, role: owner}\n",
+         ["herald.yaml:3:34: error: unknown role 'owner'; allowed: admin, member, stakeholder"]),
+        ("projects: []\nslack:\n  workspaces:\n    - {name: a}\n",
+         ["herald.yaml:4:7: error: Slack workspace is missing the required key 'token'"]),
+        ("projects: [\n", ["herald.yaml:2:1: error: YAML syntax: did not find expected node content"]),
+    ]
+
+    @Test(arguments: brokenConfigs.indices)
+    func rejectsBrokenConfigWithExactLocations(_ index: Int) {
+        let (yaml, expected) = Self.brokenConfigs[index]
+        do {
+            _ = try ConfigLoader(environment: [:]).load(text: yaml, file: "herald.yaml")
+            Issue.record("accepted \(yaml)")
+        } catch {
+            #expect(error.all.map(\.description) == expected)
+        }
+    }
+
+    @Test func suggestsTheClosestName() {
+        #expect(closestMatch(to: "chanels", among: ["channels", "tags"]) == "channels")
+        #expect(closestMatch(to: "zzz", among: ["channels", "tags"]) == nil)
+        #expect(closestMatch(to: "tags", among: ["tags"]) == nil)  // an exact name needs no suggestion
+    }
+}
