@@ -71,6 +71,7 @@ public final class YAMLReader {
             return nil
         }
         var entries: [(key: String, keyNode: Node, value: Node)] = []
+        var suggested = Set<String>()
         for (keyNode, value) in mapping {
             guard case .scalar(let scalar) = keyNode else {
                 report("\(what) keys must be plain words", at: keyNode)
@@ -83,11 +84,13 @@ public final class YAMLReader {
             }
             if !allowed.contains(key) {
                 report("unknown key '\(key)' in \(what); \(allowedValuesHint(for: key, among: allowed))", at: keyNode)
+                if let match = closestMatch(to: key, among: allowed) { suggested.insert(match) }
                 continue
             }
             entries.append((key, keyNode, value))
         }
-        for key in required where !entries.contains(where: { $0.key == key }) {
+        // A missing key that a misspelt one was already suggested as needs no second report.
+        for key in required where !entries.contains(where: { $0.key == key }) && !suggested.contains(key) {
             report("\(what) is missing the required key '\(key)'", at: node)
         }
         return Fields(node: node, entries: entries)

@@ -157,6 +157,8 @@ import Testing
          ["rules.yaml:5:37: error: unknown Mattermost connector 'opz'; allowed: ops; did you mean 'ops'?"]),
         ("unknown webhook", rule("    when: [first_seen]\n    then: [{webhook: {name: pagr}}]\n"),
          ["rules.yaml:5:29: error: unknown webhook 'pagr'; allowed: pager; did you mean 'pager'?"]),
+        ("misspelt required key", rule("    when: [first_seen]\n    then: [{slack: {workspace: acme, chanels: [\"#x\"]}}]\n"),
+         ["rules.yaml:5:38: error: unknown key 'chanels' in slack action; allowed: workspace, channels, tags, notes; did you mean 'channels'?"]),
         ("empty channels", rule("    when: [first_seen]\n    then: [{slack: {workspace: acme, channels: []}}]\n"),
          ["rules.yaml:5:48: error: 'channels' must name at least one channel"]),
         ("bad channel template", rule("    when: [first_seen]\n    then: [{slack: {workspace: acme, channels: [\"#{{ tag.team }}\"]}}]\n"),
