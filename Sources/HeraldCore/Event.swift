@@ -70,7 +70,7 @@ public struct Event: Sendable, Hashable {
 
     /// The values of one tag key, matched case-insensitively as Sentry's tag filter does.
     public func tagValues(_ key: String) -> [String] {
-        tags.compactMap { $0.key.caseInsensitiveCompare(key) == .orderedSame ? $0.value : nil }
+        tags.compactMap { $0.key.equalsIgnoringCase(key) ? $0.value : nil }
     }
 
     public struct Tag: Sendable, Hashable {

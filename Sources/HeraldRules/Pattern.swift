@@ -39,11 +39,26 @@ public final class Pattern: @unchecked Sendable, Hashable, CustomStringConvertib
         herald_pcre2_code_free(code)
     }
 
+    /// The memory one match needs, to reuse across the matches of one evaluation on one thread.
+    ///
+    /// Not `Sendable`: PCRE2's match data must not be shared between threads.
+    final class Scratch {
+        fileprivate let data: OpaquePointer?
+        init() { data = herald_pcre2_match_data_create() }
+        deinit { if let data { herald_pcre2_match_data_free(data) } }
+    }
+
     /// Whether the pattern matches anywhere in `subject`. Errors while matching (for instance the match limit
     /// on a pathological pattern) count as no match: a failing condition is false, never a crash.
     public func matches(_ subject: String) -> Bool {
-        guard let data = herald_pcre2_match_data_create() else { return false }
-        defer { herald_pcre2_match_data_free(data) }
+        matches(subject, scratch: nil)
+    }
+
+    /// As `matches(_:)`, with the caller's scratch space when it has one.
+    func matches(_ subject: String, scratch: Scratch?) -> Bool {
+        let owned = scratch == nil ? herald_pcre2_match_data_create() : nil
+        defer { if let owned { herald_pcre2_match_data_free(owned) } }
+        guard let data = scratch?.data ?? owned else { return false }
         var subject = subject
         let result = subject.withUTF8 { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in

@@ -7,7 +7,8 @@ import HeraldRules
 /// test), and the benchmark measures how much faster the engine is.
 ///
 /// Written independently of the engine's own leaf code, from the rule-language reference, so that a mistake
-/// in one is not silently repeated in the other.
+/// in one is not silently repeated in the other. It shares only HeraldCore's string primitives with the
+/// engine, so that the benchmark compares evaluation strategies, not string libraries.
 public struct ReferenceEvaluator: Sendable {
     public let ruleSet: RuleSet
 
@@ -15,7 +16,13 @@ public struct ReferenceEvaluator: Sendable {
         self.ruleSet = ruleSet
     }
 
-    /// The names of the matching rules, in rule-set order.
+    /// The matching rules and their deliveries: the same result the engine gives.
+    public func evaluate(_ event: Event, context: EvaluationContext) -> Evaluation {
+        let matched = matchingRules(event, context: context)
+        return Evaluation(matched: matched, deliveries: RuleEngine.deliveries(for: matched, event: event))
+    }
+
+    /// The matching rules, in rule-set order.
     public func matchingRules(_ event: Event, context: EvaluationContext) -> [Rule] {
         var matched: [Rule] = []
         for rule in ruleSet.rules {
@@ -109,23 +116,23 @@ public struct ReferenceEvaluator: Sendable {
         }
         func number(_ compare: (Double, Double) -> Bool) -> Bool {
             guard case .number(let bound) = match.operand else { return false }
-            return values.contains { Double($0.trimmingCharacters(in: .whitespaces)).map { compare($0, bound) } ?? false }
+            return values.contains { Double($0.trimmingWhitespace).map { compare($0, bound) } ?? false }
         }
         func regex() -> Bool {
             guard case .pattern(let pattern) = match.operand else { return false }
             return values.contains { pattern.matches($0) }
         }
         switch match.op {
-        case .eq: return lower.contains(text())
-        case .ne: return !lower.contains(text())
+        case .eq: return lower.contains { $0.sameText(text()) }
+        case .ne: return !lower.contains { $0.sameText(text()) }
         case .startsWith: return lower.contains { $0.hasPrefix(text()) }
         case .notStartsWith: return !lower.contains { $0.hasPrefix(text()) }
         case .endsWith: return lower.contains { $0.hasSuffix(text()) }
         case .notEndsWith: return !lower.contains { $0.hasSuffix(text()) }
-        case .contains: return lower.contains { $0.contains(text()) }
-        case .notContains: return !lower.contains { $0.contains(text()) }
-        case .in: return lower.contains { list().contains($0) }
-        case .notIn: return !lower.contains { list().contains($0) }
+        case .contains: return lower.contains { $0.containsText(text()) }
+        case .notContains: return !lower.contains { $0.containsText(text()) }
+        case .in: return lower.contains { value in list().contains { $0.sameText(value) } }
+        case .notIn: return !lower.contains { value in list().contains { $0.sameText(value) } }
         case .isSet: return !values.isEmpty
         case .notSet: return values.isEmpty
         case .matches: return regex()

@@ -42,14 +42,27 @@ public struct EvaluationCase: Sendable {
 public struct Workload {
     public enum Style: Sendable { case realistic, adversarial }
 
+    /// How the generated events' issues are distributed over states.
+    public enum IssueMix: Sendable {
+        /// Every state equally often: the adversarial default.
+        case uniform
+        /// As a production stream looks: most events land on ongoing issues (90%), a few open new issues (6%)
+        /// or regress (3%) or reappear (1%).
+        case production
+        /// Every event opens a new issue: the worst case for rules that fire on `first_seen`.
+        case allNew
+    }
+
     public let style: Style
     public let projectCount: Int
+    public let issueMix: IssueMix
     private var random: SeededGenerator
     private let location = SourceLocation(file: "generated.yaml", line: 1, column: 1)
 
-    public init(style: Style, projects: Int, seed: UInt64) {
+    public init(style: Style, projects: Int, seed: UInt64, issueMix: IssueMix? = nil) {
         self.style = style
         self.projectCount = projects
+        self.issueMix = issueMix ?? (style == .realistic ? .production : .uniform)
         self.random = SeededGenerator(seed: seed)
     }
 
@@ -265,8 +278,16 @@ public struct Workload {
             counts[.init(.users, window)] = pick([0, 2, 4, 60])
             for shift in Interval.allCases { counts[.init(.events, window, endingAgo: shift)] = pick([0, 1, 50, 400]) }
         }
+        let state: IssueState
+        switch issueMix {
+        case .uniform: state = pick(IssueState.allCases)
+        case .allNew: state = .new
+        case .production:
+            let roll = number(0...99)
+            state = roll < 90 ? .ongoing : roll < 96 ? .new : roll < 99 ? .regression : .reappeared
+        }
         let issue = IssueFacts(
-            state: pick(IssueState.allCases), timesSeen: number(1...30),
+            state: state, timesSeen: number(1...30),
             firstSeen: now.addingTimeInterval(-Double(pick([30, 600, 7_200, 200_000]))),
             assignee: pick([nil, .user(email: "alice@EXAMPLE.com"), .team("Backend"), .user(email: "bob@example.com")]))
         return EvaluationCase(

@@ -96,3 +96,22 @@ import Testing
         #expect(Level(name: "warn") == nil)
     }
 }
+
+@Suite struct TextMatchingTests {
+    @Test(arguments: [
+        ("Region", "region", true), ("REGION", "region", true), ("region", "regions", false), ("", "", true),
+        ("Ärger", "ärger", true), ("STRASSE", "strasse", true), ("eu-west-1", "EU-WEST-1", true), ("a", "b", false),
+        ("\u{212A}elvin", "kelvin", true),  // the Kelvin sign lowercases to an ASCII k
+    ])
+    func equalsIgnoringCase(_ left: String, _ right: String, _ expected: Bool) {
+        #expect(left.equalsIgnoringCase(right) == expected)
+    }
+
+    @Test(arguments: [
+        ("https://shop.example.com/checkout", "/checkout", true), ("abc", "", true), ("abc", "abcd", false),
+        ("aaab", "aab", true), ("grüße", "üß", true), ("grüße", "us", false),
+    ])
+    func containsText(_ haystack: String, _ needle: String, _ expected: Bool) {
+        #expect(haystack.containsText(needle) == expected)
+    }
+}

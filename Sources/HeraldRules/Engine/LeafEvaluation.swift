@@ -25,15 +25,22 @@ extension Filter {
         }
     }
 
-    /// The one definition of what each filter means, shared by the compiled engine and `explain`.
-    /// `field` answers the values (and lowercased values) of this filter's field.
-    func test(event: Event, context: EvaluationContext, field: () -> (values: [String], lowercased: [String])) -> Bool {
+    /// The tag or attribute test of a field filter, nil for the others.
+    var match: ValueMatch? {
+        switch self {
+        case .tag(_, let match), .attribute(_, let match): match
+        default: nil
+        }
+    }
+
+    /// The one definition of what each filter means, shared by the compiled engine and `explain`. Tag and
+    /// attribute filters are answered from their field's values (`match.test`); every other filter here.
+    func testWithoutField(event: Event, context: EvaluationContext) -> Bool {
         switch self {
         case .level(let comparison, let level):
             return comparison.compare(event.level, level)
-        case .tag(_, let match), .attribute(_, let match):
-            let (values, lowercased) = field()
-            return match.test(values: values, lowercased: lowercased)
+        case .tag, .attribute:
+            preconditionFailure("field filters are answered by their ValueMatch")
         case .age(let comparison, let span):
             let age = context.now.timeIntervalSince(context.issue.firstSeen)
             return comparison == .olderThan ? age > Double(span.seconds) : age < Double(span.seconds)
@@ -45,6 +52,13 @@ extension Filter {
             guard let release = event.release, let latest = context.latestRelease else { return false }
             return release == latest
         }
+    }
+
+    /// The filter's answer for one event, computing its field's values when it has a field.
+    func test(event: Event, context: EvaluationContext) -> Bool {
+        guard let match, let field else { return testWithoutField(event: event, context: context) }
+        let values = field.values(of: event)
+        return match.test(values: values, lowercased: values.map { $0.lowercased() })
     }
 
     /// What the filter saw, for `explain`.
@@ -66,17 +80,18 @@ extension Filter {
 }
 
 extension Trigger {
-    /// The one definition of what each trigger means. `count` answers the issue's counters.
-    func test(context: EvaluationContext, count: (CountMetric, Interval, Interval?) -> Int) -> Bool {
+    /// The one definition of what each trigger means, shared by the compiled engine and `explain`.
+    /// `counts` is asked only by the triggers that need counters.
+    func test<Counts: CountSource>(state: IssueState, counts: inout Counts) -> Bool {
         switch self {
-        case .firstSeen: context.issue.state == .new
-        case .regression: context.issue.state == .regression
-        case .reappeared: context.issue.state == .reappeared
+        case .firstSeen: state == .new
+        case .regression: state == .regression
+        case .reappeared: state == .reappeared
         case .everyEvent: true
-        case .frequency(let threshold, let window): count(.events, window, nil) > threshold
-        case .uniqueUsers(let threshold, let window): count(.users, window, nil) > threshold
+        case .frequency(let threshold, let window): counts.count(.events, window, nil) > threshold
+        case .uniqueUsers(let threshold, let window): counts.count(.users, window, nil) > threshold
         case .frequencyChange(let percent, let window, let comparedTo):
-            Self.percentIncrease(current: count(.events, window, nil), previous: count(.events, window, comparedTo))
+            Self.percentIncrease(current: counts.count(.events, window, nil), previous: counts.count(.events, window, comparedTo))
                 > percent
         }
     }
@@ -102,5 +117,18 @@ extension Trigger {
             let change = Self.percentIncrease(current: current, previous: previous)
             return "\(current) events in \(window) against \(previous) \(comparedTo) earlier (\(change.formatted)%)"
         }
+    }
+}
+
+/// Where triggers read counters from: the engine's per-event cache, or the context's counts directly.
+protocol CountSource {
+    mutating func count(_ metric: CountMetric, _ window: Interval, _ shift: Interval?) -> Int
+}
+
+/// Reads the context's counters with no cache, for `explain`.
+struct DirectCounts: CountSource {
+    let counts: any IssueCounts
+    func count(_ metric: CountMetric, _ window: Interval, _ shift: Interval?) -> Int {
+        counts.count(metric, in: window, endingAgo: shift)
     }
 }

@@ -39,18 +39,12 @@ extension RuleEngine {
                 + "the rule needs \"\(environment)\"")
         }
         let filters = trace(rule.filters) { filter in
-            let passed = filter.test(event: event, context: context) {
-                let values = filter.field?.values(of: event) ?? []
-                return (values, values.map { $0.lowercased() })
-            }
-            return (passed, filter.actual(event: event, context: context))
+            (filter.test(event: event, context: context), filter.actual(event: event, context: context))
         }
         guard filters.passed else { return verdict(false, "if: \(filters.reason)") }
         let triggers = trace(rule.triggers) { trigger in
-            let passed = trigger.test(context: context) { metric, window, shift in
-                context.counts.count(metric, in: window, endingAgo: shift)
-            }
-            return (passed, trigger.actual(context: context))
+            var counts = DirectCounts(counts: context.counts)
+            return (trigger.test(state: context.issue.state, counts: &counts), trigger.actual(context: context))
         }
         guard triggers.passed else { return verdict(false, "when: \(triggers.reason)") }
         let filterNote = rule.filters == .all([]) ? "no filters" : "all filters passed"

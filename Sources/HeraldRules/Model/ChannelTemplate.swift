@@ -16,6 +16,8 @@ public struct ChannelTemplate: Hashable, Sendable, CustomStringConvertible {
 
     public let source: String
     public let parts: [Part]
+    /// True when the template takes nothing from the event.
+    public let isLiteral: Bool
 
     public enum ParseError: Error, Equatable {
         case unterminated
@@ -41,13 +43,13 @@ public struct ChannelTemplate: Hashable, Sendable, CustomStringConvertible {
         if !rest.isEmpty { parts.append(.literal(String(rest))) }
         self.source = source
         self.parts = parts
+        self.isLiteral = parts.allSatisfy { if case .literal = $0 { true } else { false } }
     }
-
-    public var isLiteral: Bool { parts.allSatisfy { if case .literal = $0 { true } else { false } } }
 
     /// The channel for one event, or the name of the first variable the event lacks. Substituted values are
     /// made channel-safe: lowercased, with spaces turned into dashes, as Slack and Mattermost name channels.
     public func render(event: Event, project: String) -> Result<String, MissingVariable> {
+        if isLiteral { return .success(source) }
         var name = ""
         for part in parts {
             let value: String?

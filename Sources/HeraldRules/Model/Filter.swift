@@ -61,8 +61,8 @@ public enum AssigneeMatch: Hashable, Sendable, CustomStringConvertible {
     public func test(_ assignee: Assignee?) -> Bool {
         switch (self, assignee) {
         case (.unassigned, nil): true
-        case (.user(let expected), .user(let actual)?): expected.caseInsensitiveCompare(actual) == .orderedSame
-        case (.team(let expected), .team(let actual)?): expected.caseInsensitiveCompare(actual) == .orderedSame
+        case (.user(let expected), .user(let actual)?): expected.equalsIgnoringCase(actual)
+        case (.team(let expected), .team(let actual)?): expected.equalsIgnoringCase(actual)
         default: false
         }
     }

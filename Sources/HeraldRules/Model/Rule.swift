@@ -1,25 +1,28 @@
 import HeraldConfig
 
 /// One alert rule of one project, as validated from a rule file.
-public struct Rule: Sendable, Hashable {
+///
+/// Immutable and shared: an evaluation hands out the rules that matched, and a reference costs one retain
+/// where a copy of every field would cost many. Two rules are equal when every field is.
+public final class Rule: Sendable, Hashable {
     /// The project slug the rule belongs to.
-    public var project: String
+    public let project: String
     /// Unique within the project.
-    public var name: String
-    public var enabled: Bool
+    public let name: String
+    public let enabled: Bool
     /// Who looks after the rule (an email or `team:name`); informational.
-    public var owner: String?
+    public let owner: String?
     /// When set, only events from this environment are considered.
-    public var environment: String?
+    public let environment: String?
     /// The `when` part: what must have happened to the issue.
-    public var triggers: Condition<Trigger>
+    public let triggers: Condition<Trigger>
     /// The `if` part: what must hold of the event and issue; `.all([])` when the rule has none.
-    public var filters: Condition<Filter>
+    public let filters: Condition<Filter>
     /// The least time between two firings of this rule for one issue.
-    public var actionInterval: TimeSpan
-    public var actions: [Action]
+    public let actionInterval: TimeSpan
+    public let actions: [Action]
     /// Where the rule starts in its file.
-    public var location: SourceLocation
+    public let location: SourceLocation
 
     public static let defaultActionInterval = TimeSpan(seconds: 30 * 60)
     public static let actionIntervalRange = TimeSpan(seconds: 60)...TimeSpan(seconds: 30 * 86_400)
@@ -46,6 +49,19 @@ public struct Rule: Sendable, Hashable {
         self.actionInterval = actionInterval
         self.actions = actions
         self.location = location
+    }
+
+    public static func == (lhs: Rule, rhs: Rule) -> Bool {
+        lhs === rhs
+            || (lhs.project == rhs.project && lhs.name == rhs.name && lhs.enabled == rhs.enabled
+                && lhs.owner == rhs.owner && lhs.environment == rhs.environment && lhs.triggers == rhs.triggers
+                && lhs.filters == rhs.filters && lhs.actionInterval == rhs.actionInterval
+                && lhs.actions == rhs.actions && lhs.location == rhs.location)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(project)
+        hasher.combine(name)
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+import HeraldCore
 
 /// An operator of tag and attribute filters, spelt as rule files spell it.
 public enum MatchOperator: String, Sendable, Hashable, CaseIterable {
@@ -27,7 +27,9 @@ public enum MatchOperator: String, Sendable, Hashable, CaseIterable {
 ///
 /// Text comparisons are case-insensitive, so the operand is kept lowercased beside the original spelling.
 /// Regexes are case-sensitive unless their own inline flags say otherwise.
-public struct ValueMatch: Hashable, Sendable, CustomStringConvertible {
+/// A class, not a struct: the engine reads matches on its hot path, and passing a reference costs one retain
+/// where copying the operand, its lowercased form and its set would cost several.
+public final class ValueMatch: Hashable, Sendable, CustomStringConvertible {
     public enum Operand: Hashable, Sendable {
         case none
         case text(String)
@@ -38,19 +40,23 @@ public struct ValueMatch: Hashable, Sendable, CustomStringConvertible {
 
     public let op: MatchOperator
     public let operand: Operand
+    /// Whether the operand is a regex, kept apart so the engine can ask without unpacking the operand.
+    let isPattern: Bool
     /// `text` or `list` operands lowercased, for case-insensitive comparison.
     let folded: [String]
-    let foldedSet: Set<String>
+    /// `folded` as a table, for long `in` lists.
+    let foldedSet: TextTable<Bool>
 
     public init(_ op: MatchOperator, _ operand: Operand) {
         self.op = op
         self.operand = operand
+        if case .pattern = operand { isPattern = true } else { isPattern = false }
         switch operand {
         case .text(let text): folded = [text.lowercased()]
         case .list(let items): folded = items.map { $0.lowercased() }
         default: folded = []
         }
-        foldedSet = Set(folded)
+        foldedSet = TextTable(folded)
     }
 
     public static func == (lhs: ValueMatch, rhs: ValueMatch) -> Bool {
@@ -62,19 +68,33 @@ public struct ValueMatch: Hashable, Sendable, CustomStringConvertible {
         hasher.combine(operand)
     }
 
-    /// Whether the values pass. `lowercased` must hold `values` lowercased, in the same order; callers that
-    /// test many matches against one field lowercase once.
+    /// Whether `test` reads the lowercased values; regexes, numbers and presence tests do not.
+    public var comparesLowercased: Bool {
+        switch op {
+        case .isSet, .notSet, .matches, .notMatches, .gt, .gte, .lt, .lte: false
+        default: true
+        }
+    }
+
+    /// Whether the values pass. `lowercased` must hold `values` lowercased, in the same order, when
+    /// `comparesLowercased` (callers that test many matches against one field lowercase once); it is not
+    /// read otherwise.
     public func test(values: [String], lowercased: [String]) -> Bool {
+        test(values: values[...], lowercased: lowercased[...], scratch: nil)
+    }
+
+    /// As `test(values:lowercased:)`, over slices, matching regexes with the caller's scratch space.
+    func test(values: ArraySlice<String>, lowercased: ArraySlice<String>, scratch: Pattern.Scratch?) -> Bool {
         switch op {
         case .isSet: return !values.isEmpty
         case .notSet: return values.isEmpty
         case .matches, .notMatches:
             guard case .pattern(let pattern) = operand else { return false }
-            return values.contains(where: pattern.matches) != op.isNegative
+            return values.contains { pattern.matches($0, scratch: scratch) } != op.isNegative
         case .gt, .gte, .lt, .lte:
             guard case .number(let bound) = operand else { return false }
             return values.contains { value in
-                guard let number = Double(value.trimmingCharacters(in: .whitespaces)) else { return false }
+                guard let number = Double(value.trimmingWhitespace) else { return false }
                 switch op {
                 case .gt: return number > bound
                 case .gte: return number >= bound
@@ -83,15 +103,20 @@ public struct ValueMatch: Hashable, Sendable, CustomStringConvertible {
                 }
             }
         case .in, .notIn:
-            return lowercased.contains(where: foldedSet.contains) != op.isNegative
+            // A short list is faster to scan than to hash into.
+            let found =
+                folded.count <= 8
+                ? lowercased.contains { value in folded.contains { $0.sameText(value) } }
+                : lowercased.contains(where: foldedSet.contains)
+            return found != op.isNegative
         case .eq, .ne:
-            return lowercased.contains(folded[0]) != op.isNegative
+            return lowercased.contains { $0.sameText(folded[0]) } != op.isNegative
         case .startsWith, .notStartsWith:
             return lowercased.contains { $0.hasPrefix(folded[0]) } != op.isNegative
         case .endsWith, .notEndsWith:
             return lowercased.contains { $0.hasSuffix(folded[0]) } != op.isNegative
         case .contains, .notContains:
-            return lowercased.contains { $0.contains(folded[0]) } != op.isNegative
+            return lowercased.contains { $0.containsText(folded[0]) } != op.isNegative
         }
     }
 
