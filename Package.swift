@@ -84,4 +84,13 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         )
     )
+    // Counts instructions per evaluation under callgrind (Benchmarks/instructions.sh): repeatable where
+    // wall-clock time on a shared machine is not.
+    package.targets.append(
+        .executableTarget(
+            name: "RuleEngineInstructions",
+            dependencies: ["HeraldRules", "HeraldTestSupport"],
+            path: "Benchmarks/RuleEngineInstructions"
+        )
+    )
 }

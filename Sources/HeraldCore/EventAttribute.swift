@@ -62,35 +62,41 @@ public enum EventAttribute: Sendable, Hashable, CustomStringConvertible {
 extension Event {
     /// The values an attribute has on this event, as rule filters see them (Sentry's `_get_attribute_values`).
     public func values(of attribute: EventAttribute) -> [String] {
+        var values: [String] = []
+        appendValues(of: attribute, to: &values)
+        return values
+    }
+
+    /// Appends the attribute's values to `values`: `values(of:)` without an array of its own, for callers
+    /// that gather many fields into one.
+    public func appendValues(of attribute: EventAttribute, to values: inout [String]) {
+        func add(_ value: String?) { if let value { values.append(value) } }
         switch attribute {
-        case .message: return message.map { [$0] } ?? []
-        case .platform: return platform.map { [$0] } ?? []
-        case .environment: return environment.map { [$0] } ?? []
-        case .type: return [type]
-        case .errorHandled:
-            return exceptions.compactMap { $0.mechanism?.handled.map { $0 ? "true" : "false" } }
-        case .errorUnhandled:
-            return exceptions.compactMap { $0.mechanism?.handled.map { $0 ? "false" : "true" } }
-        case .exceptionType: return exceptions.compactMap(\.type)
-        case .exceptionValue: return exceptions.compactMap(\.value)
-        case .userID: return user?.id.map { [$0] } ?? []
-        case .userEmail: return user?.email.map { [$0] } ?? []
-        case .userUsername: return user?.username.map { [$0] } ?? []
-        case .userIPAddress: return user?.ipAddress.map { [$0] } ?? []
-        case .httpMethod: return request?.method.map { [$0] } ?? []
-        case .httpURL: return request?.url.map { [$0] } ?? []
-        case .httpStatusCode:
-            return contexts["response"]?.value(at: ["status_code"])?.scalarTexts ?? []
-        case .sdkName: return sdk?.name.map { [$0] } ?? []
-        case .stacktraceCode: return frames.compactMap(\.contextLine)
-        case .stacktraceModule: return frames.compactMap(\.module)
-        case .stacktraceFilename: return frames.compactMap(\.filename)
-        case .stacktraceAbsPath: return frames.compactMap(\.absPath)
-        case .stacktracePackage: return frames.compactMap(\.package)
+        case .message: add(message)
+        case .platform: add(platform)
+        case .environment: add(environment)
+        case .type: values.append(type)
+        case .errorHandled: for exception in exceptions { add(exception.mechanism?.handled.map { $0 ? "true" : "false" }) }
+        case .errorUnhandled: for exception in exceptions { add(exception.mechanism?.handled.map { $0 ? "false" : "true" }) }
+        case .exceptionType: for exception in exceptions { add(exception.type) }
+        case .exceptionValue: for exception in exceptions { add(exception.value) }
+        case .userID: add(user?.id)
+        case .userEmail: add(user?.email)
+        case .userUsername: add(user?.username)
+        case .userIPAddress: add(user?.ipAddress)
+        case .httpMethod: add(request?.method)
+        case .httpURL: add(request?.url)
+        case .httpStatusCode: values += contexts["response"]?.value(at: ["status_code"])?.scalarTexts ?? []
+        case .sdkName: add(sdk?.name)
+        case .stacktraceCode: for exception in exceptions { for frame in exception.frames { add(frame.contextLine) } }
+        case .stacktraceModule: for exception in exceptions { for frame in exception.frames { add(frame.module) } }
+        case .stacktraceFilename: for exception in exceptions { for frame in exception.frames { add(frame.filename) } }
+        case .stacktraceAbsPath: for exception in exceptions { for frame in exception.frames { add(frame.absPath) } }
+        case .stacktracePackage: for exception in exceptions { for frame in exception.frames { add(frame.package) } }
         case .extra(let path):
             let keys = path.split(separator: ".")
-            guard let first = keys.first, let root = extra[String(first)] else { return [] }
-            return root.value(at: keys.dropFirst())?.scalarTexts ?? []
+            guard let first = keys.first, let root = extra[String(first)] else { return }
+            values += root.value(at: keys.dropFirst())?.scalarTexts ?? []
         }
     }
 

@@ -101,6 +101,10 @@ struct DeliveryPlan {
     /// One event asks for a handful of deliveries, so a linear search beats hashing.
     private(set) var result: [Delivery] = []
 
+    init(capacity: Int = 0) {
+        result.reserveCapacity(capacity)
+    }
+
     mutating func add(_ planned: [PlannedDelivery], project: String, event: Event) {
         for item in planned {
             guard let template = item.template else {

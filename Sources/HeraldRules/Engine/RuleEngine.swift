@@ -34,10 +34,17 @@ public struct RuleEngine: Sendable {
     /// The rules that match the event, in rule-set order, and the deduplicated deliveries they ask for.
     public func evaluate(_ event: Event, context: EvaluationContext) -> Evaluation {
         guard let program = programs[context.project] else { return Evaluation(matched: [], deliveries: []) }
-        let positions = program.matchingRules(event: event, context: context)
-        var plan = DeliveryPlan()
-        for position in positions { plan.add(plannedDeliveries[position], project: context.project, event: event) }
-        return Evaluation(matched: positions.map { ruleSet.rules[$0] }, deliveries: plan.result)
+        let matches = program.matchingRules(event: event, context: context)
+        guard !matches.isEmpty else { return Evaluation(matched: [], deliveries: []) }
+        // (C) one allocation for the deliveries: never more than the rules ask for in all.
+        var plan = DeliveryPlan(capacity: matches.reduce(0) { $0 + plannedDeliveries[$1.index].count })
+        var matched: [Rule] = []
+        matched.reserveCapacity(matches.count)
+        for match in matches {
+            plan.add(plannedDeliveries[match.index], project: context.project, event: event)
+            matched.append(match.rule)
+        }
+        return Evaluation(matched: matched, deliveries: plan.result)
     }
 
     /// The deliveries that matched rules ask for, merged per (kind, target, channel).
@@ -100,6 +107,8 @@ private final class ProjectProgram: Sendable {
     }
 
     let rules: [CompiledRule]
+    /// The rules themselves, by position, to hand out the matches.
+    let ruleObjects: [Rule]
     let code: [Instruction]
     let environments: [String]
     let filters: [FilterLeaf]
@@ -110,8 +119,24 @@ private final class ProjectProgram: Sendable {
     /// 1 for each rule (position in `rules`) with no indexable filter: a candidate for every event.
     let alwaysCandidate: [UInt8]
     let hasAlwaysCandidates: Bool
-    /// For each indexed field, the rules (positions in `rules`) keyed by the lowercased value they require.
-    let anchors: [(field: Int, rulesByValue: TextTable<[Int32]>)]
+    /// The indexed fields. Probing one with an event's values finds the rules that require those values,
+    /// and settles every positive `eq` / `in` filter on the field at once: the filters listed under a value
+    /// the event has are true, all the field's others (`settledFilters`) false, since these operators pass
+    /// exactly when some value of the field is in their set.
+    let anchors: [Anchor]
+
+    struct Anchor: Sendable {
+        let field: Int
+        let byValue: TextTable<Hit>
+        let settledFilters: [Int32]
+    }
+
+    struct Hit: Sendable {
+        /// Positions in `rules` of the rules indexed under the value.
+        var rules: [Int32] = []
+        /// Filters (by number) that hold when the event has the value.
+        var filters: [Int32] = []
+    }
     /// Rules indexed by the event levels they accept (by `Level.allCases` position), for rules whose only
     /// indexable requirement is a level filter.
     let rulesByLevel: [[Int32]]
@@ -190,6 +215,7 @@ private final class ProjectProgram: Sendable {
             }
         }
         self.rules = compiled
+        self.ruleObjects = indices.map { allRules[$0] }
         self.code = code
         self.environments = environments
         self.filters = filters
@@ -200,7 +226,17 @@ private final class ProjectProgram: Sendable {
         self.tagFields = TextTable(tagFields)
         self.alwaysCandidate = (0..<compiled.count).map { unanchored.contains(Int32($0)) ? 1 : 0 }
         self.hasAlwaysCandidates = !unanchored.isEmpty
-        self.anchors = anchors.sorted { $0.key < $1.key }.map { ($0.key, TextTable($0.value)) }
+        // Every positive eq / in filter on an indexed field is settled by the index probe.
+        var settled: [Int: [Int32]] = [:]
+        var hits: [Int: [String: Hit]] = anchors.mapValues { $0.mapValues { Hit(rules: $0) } }
+        for (id, leaf) in filters.enumerated() {
+            guard let match = leaf.match, match.op == .eq || match.op == .in, anchors[leaf.field] != nil else { continue }
+            settled[leaf.field, default: []].append(Int32(id))
+            for value in Set(match.folded) { hits[leaf.field, default: [:]][value, default: Hit()].filters.append(Int32(id)) }
+        }
+        self.anchors = hits.keys.sorted().map { field in
+            Anchor(field: field, byValue: TextTable(hits[field]!), settledFilters: settled[field] ?? [])
+        }
         self.rulesByLevel = rulesByLevel
     }
 
@@ -298,12 +334,12 @@ private final class ProjectProgram: Sendable {
         return (best.0, best.1.folded)
     }
 
-    /// Positions in the rule set of the rules that match, in order.
+    /// The rules that match with their positions in the rule set, in order.
     ///
     /// Candidates are marked in a byte map (seeded with the rules that are candidates for every event,
     /// then the indexes' hits), and the rules are then scanned in order: no candidate list to sort or merge.
     /// All per-event memory but the field values lives on the stack for the call.
-    func matchingRules(event: Event, context: EvaluationContext) -> [Int] {
+    func matchingRules(event: Event, context: EvaluationContext) -> [(index: Int, rule: Rule)] {
         let byteCount = rules.count + filters.count + triggers.count + environments.count
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { bytes in
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: fields.count * 4 + event.tags.count) { int32s in
@@ -317,7 +353,6 @@ private final class ProjectProgram: Sendable {
                     results.initialize(repeating: 0)
                     for (index, name) in environments.enumerated() { environmentPasses[index] = name == event.environment ? 1 : 0 }
                     int32s.initialize(repeating: -1)
-                    counts.initialize(repeating: -1)
                     var fieldValues = FieldValues(
                         fields: fields, tagFields: tagFields,
                         ranges: UnsafeMutableBufferPointer(rebasing: int32s[..<(fields.count * 4)]),
@@ -329,10 +364,12 @@ private final class ProjectProgram: Sendable {
                         any = true
                     }
                     for anchor in anchors {
+                        for filter in anchor.settledFilters { results[Int(filter)] = 1 }
                         for value in fieldValues.lowercased(anchor.field, event) {
-                            guard let positions = anchor.rulesByValue[value] else { continue }
-                            for position in positions { candidates[Int(position)] = 1 }
-                            any = true
+                            guard let hit = anchor.byValue[value] else { continue }
+                            for position in hit.rules { candidates[Int(position)] = 1 }
+                            for filter in hit.filters { results[Int(filter)] = 2 }
+                            any = any || !hit.rules.isEmpty
                         }
                     }
                     guard any else { return [] }
@@ -349,11 +386,11 @@ private final class ProjectProgram: Sendable {
     private func evaluate(
         candidates: UnsafeMutableBufferPointer<UInt8>, environmentPasses: UnsafeMutableBufferPointer<UInt8>,
         evaluator: inout Evaluator, _ event: Event, _ context: EvaluationContext
-    ) -> [Int] {
+    ) -> [(index: Int, rule: Rule)] {
         let stateBit = UInt8(1) << UInt8(context.issue.state.ordinal)
         return code.withUnsafeBufferPointer { code in
             rules.withUnsafeBufferPointer { rules in
-                var matched: [Int] = []
+                var matched: [(index: Int, rule: Rule)] = []
                 for position in 0..<rules.count where candidates[position] != 0 {
                     let rule = rules[position]
                     if rule.possibleStates & stateBit == 0 { continue }
@@ -361,7 +398,7 @@ private final class ProjectProgram: Sendable {
                     guard evaluator.run(code, Int(rule.filters), isFilter: true, event, context),
                         evaluator.run(code, Int(rule.triggers), isFilter: false, event, context)
                     else { continue }
-                    matched.append(rule.index)
+                    matched.append((rule.index, ruleObjects[position]))
                 }
                 return matched
             }
@@ -413,7 +450,7 @@ private final class ProjectProgram: Sendable {
                         storage.append(event.tags[index].value)
                     }
                 case .attribute(let attribute):
-                    storage.append(contentsOf: event.values(of: attribute))
+                    event.appendValues(of: attribute, to: &storage)
                 }
                 ranges[field * 4] = Int32(start)
                 ranges[field * 4 + 1] = Int32(storage.count - start)
@@ -525,8 +562,13 @@ private final class ProjectProgram: Sendable {
     struct KnownCounts {
         private static let windows = Interval.allCases.count
         static let slotCount = CountMetric.allCases.count * windows * (windows + 1)
-        /// `slotCount` answers, -1 until asked.
+        /// `slotCount` answers, -1 until asked; set up on the first question, as most events ask none.
         let values: UnsafeMutableBufferPointer<Int>
+        private var ready = false
+
+        init(values: UnsafeMutableBufferPointer<Int>) {
+            self.values = values
+        }
 
         static func slot(_ metric: CountMetric, _ window: Interval, _ shift: Interval?) -> Int {
             let metricIndex = metric == .events ? 0 : 1
@@ -534,8 +576,14 @@ private final class ProjectProgram: Sendable {
         }
 
         subscript(slot: Int) -> Int? {
-            get { values[slot] >= 0 ? values[slot] : nil }
-            nonmutating set { values[slot] = newValue ?? -1 }
+            mutating get {
+                if !ready {
+                    values.initialize(repeating: -1)
+                    ready = true
+                }
+                return values[slot] >= 0 ? values[slot] : nil
+            }
+            set { values[slot] = newValue ?? -1 }
         }
     }
 }
