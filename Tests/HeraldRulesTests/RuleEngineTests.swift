@@ -11,34 +11,33 @@ import Testing
     @Test(arguments: 0..<40)
     func agreesWithTheReferenceEvaluator(seed: Int) {
         var workload = Workload(style: .adversarial, projects: 3, seed: UInt64(seed))
-        let ruleSet = workload.ruleSet(count: 60)
-        let engine = RuleEngine(ruleSet: ruleSet)
-        let reference = ReferenceEvaluator(ruleSet: ruleSet)
-        var matches = 0
-        for evaluation in workload.cases(count: 100) {
-            let expected = reference.matchingRules(evaluation.event, context: evaluation.context).map(\.name)
-            let actual = engine.evaluate(evaluation.event, context: evaluation.context).matched.map(\.name)
-            #expect(actual == expected, "seed \(seed): \(evaluation.event)")
-            let explained = engine.explain(evaluation.event, context: evaluation.context).rules.filter(\.matched).map(\.name)
-            #expect(explained == expected, "explain, seed \(seed)")
-            matches += expected.count
-        }
         // A differential test on inputs that never match proves nothing.
-        #expect(matches > 100)
+        #expect(Self.compareWithReference(&workload, rules: 60, events: 100, label: "seed \(seed)") > 100)
     }
 
-    @Test func agreesWithTheReferenceOnRealisticRuleSets() {
-        var workload = Workload(style: .realistic, projects: 10, seed: 7)
-        let ruleSet = workload.ruleSet(count: 2_000)
+    @Test(arguments: [Workload.IssueMix.production, .allNew])
+    func agreesWithTheReferenceOnRealisticRuleSets(issueMix: Workload.IssueMix) {
+        var workload = Workload(style: .realistic, projects: 10, seed: 7, issueMix: issueMix)
+        #expect(Self.compareWithReference(&workload, rules: 2_000, events: 500, label: "realistic") > 500)
+    }
+
+    /// Evaluates the workload's events with the engine, `explain` and the reference, expecting the same
+    /// matches and deliveries from all; returns how many rules matched in all.
+    private static func compareWithReference(_ workload: inout Workload, rules: Int, events: Int, label: String) -> Int {
+        let ruleSet = workload.ruleSet(count: rules)
         let engine = RuleEngine(ruleSet: ruleSet)
         let reference = ReferenceEvaluator(ruleSet: ruleSet)
         var matches = 0
-        for evaluation in workload.cases(count: 500) {
-            let expected = reference.matchingRules(evaluation.event, context: evaluation.context).map(\.name)
-            #expect(engine.evaluate(evaluation.event, context: evaluation.context).matched.map(\.name) == expected)
-            matches += expected.count
+        for evaluation in workload.cases(count: events) {
+            let expected = reference.evaluate(evaluation.event, context: evaluation.context)
+            let actual = engine.evaluate(evaluation.event, context: evaluation.context)
+            #expect(actual.matched.map(\.name) == expected.matched.map(\.name), "\(label): \(evaluation.event)")
+            #expect(actual.deliveries == expected.deliveries, "\(label): deliveries")
+            let explained = engine.explain(evaluation.event, context: evaluation.context).rules.filter(\.matched)
+            #expect(explained.map(\.name) == expected.matched.map(\.name), "\(label): explain")
+            matches += expected.matched.count
         }
-        #expect(matches > 500)
+        return matches
     }
 
     @Test func rulesSendingToOneChannelShareOneDelivery() throws {
