@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HERALD_BENCHMARKS=1
-swift build -c release --scratch-path .build-benchmarks --product RuleEngineInstructions >/dev/null
+swift build -c release --scratch-path .build-benchmarks --product RuleEngineInstructions | grep -E "error|warning:" || true
 binary=$(mktemp)
 cp .build-benchmarks/release/RuleEngineInstructions "$binary"
 # valgrind cannot read the DWARF the toolchain emits; symbols are enough.

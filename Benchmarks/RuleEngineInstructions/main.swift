@@ -17,9 +17,13 @@ let events = cases.map(\.event)
 let contexts = cases.map(\.context)
 
 var deliveries = 0
-for _ in 0..<rounds {
-    for index in events.indices {
-        deliveries += engine.evaluate(events[index], context: contexts[index]).deliveries.count
+events.withUnsafeBufferPointer { events in
+    contexts.withUnsafeBufferPointer { contexts in
+        for _ in 0..<rounds {
+            for index in events.indices {
+                deliveries += engine.evaluate(events[index], context: contexts[index]).deliveries.count
+            }
+        }
     }
 }
 print("\(rounds * events.count) evaluations, \(deliveries) deliveries")

@@ -76,10 +76,11 @@ extension Event {
         case .platform: add(platform)
         case .environment: add(environment)
         case .type: values.append(type)
-        case .errorHandled: for exception in exceptions { add(exception.mechanism?.handled.map { $0 ? "true" : "false" }) }
-        case .errorUnhandled: for exception in exceptions { add(exception.mechanism?.handled.map { $0 ? "false" : "true" }) }
-        case .exceptionType: for exception in exceptions { add(exception.type) }
-        case .exceptionValue: for exception in exceptions { add(exception.value) }
+        // Indexing reads one field of each exception in place; `for exception in exceptions` would copy each.
+        case .errorHandled: for i in exceptions.indices { add(exceptions[i].mechanism?.handled.map { $0 ? "true" : "false" }) }
+        case .errorUnhandled: for i in exceptions.indices { add(exceptions[i].mechanism?.handled.map { $0 ? "false" : "true" }) }
+        case .exceptionType: for i in exceptions.indices { add(exceptions[i].type) }
+        case .exceptionValue: for i in exceptions.indices { add(exceptions[i].value) }
         case .userID: add(user?.id)
         case .userEmail: add(user?.email)
         case .userUsername: add(user?.username)
@@ -88,11 +89,11 @@ extension Event {
         case .httpURL: add(request?.url)
         case .httpStatusCode: values += contexts["response"]?.value(at: ["status_code"])?.scalarTexts ?? []
         case .sdkName: add(sdk?.name)
-        case .stacktraceCode: for exception in exceptions { for frame in exception.frames { add(frame.contextLine) } }
-        case .stacktraceModule: for exception in exceptions { for frame in exception.frames { add(frame.module) } }
-        case .stacktraceFilename: for exception in exceptions { for frame in exception.frames { add(frame.filename) } }
-        case .stacktraceAbsPath: for exception in exceptions { for frame in exception.frames { add(frame.absPath) } }
-        case .stacktracePackage: for exception in exceptions { for frame in exception.frames { add(frame.package) } }
+        case .stacktraceCode: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].contextLine) } }
+        case .stacktraceModule: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].module) } }
+        case .stacktraceFilename: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].filename) } }
+        case .stacktraceAbsPath: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].absPath) } }
+        case .stacktracePackage: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].package) } }
         case .extra(let path):
             let keys = path.split(separator: ".")
             guard let first = keys.first, let root = extra[String(first)] else { return }

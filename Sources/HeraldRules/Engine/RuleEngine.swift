@@ -107,6 +107,9 @@ private final class ProjectProgram: Sendable {
     }
 
     let rules: [CompiledRule]
+    /// Each rule's `possibleStates` again, packed: the scan reads these few cache lines and loads a rule's
+    /// record only when it can fire for the event's issue state.
+    let possibleStates: [UInt8]
     /// The rules themselves, by position, to hand out the matches.
     let ruleObjects: [Rule]
     let code: [Instruction]
@@ -129,13 +132,17 @@ private final class ProjectProgram: Sendable {
         let field: Int
         let byValue: TextTable<Hit>
         let settledFilters: [Int32]
+        /// Every hit's rules then filters, back to back; a hit holds plain offsets into it, so a probe reads
+        /// the table and this one array, no per-value arrays.
+        let entries: [Int32]
     }
 
+    /// What an index value leads to: `ruleCount` positions in `rules`, then `filterCount` filters (by
+    /// number) that hold when the event has the value, from `start` in the anchor's `entries`.
     struct Hit: Sendable {
-        /// Positions in `rules` of the rules indexed under the value.
-        var rules: [Int32] = []
-        /// Filters (by number) that hold when the event has the value.
-        var filters: [Int32] = []
+        let start: Int32
+        let ruleCount: Int32
+        let filterCount: Int32
     }
     /// Rules indexed by the event levels they accept (by `Level.allCases` position), for rules whose only
     /// indexable requirement is a level filter.
@@ -215,6 +222,7 @@ private final class ProjectProgram: Sendable {
             }
         }
         self.rules = compiled
+        self.possibleStates = compiled.map(\.possibleStates)
         self.ruleObjects = indices.map { allRules[$0] }
         self.code = code
         self.environments = environments
@@ -228,14 +236,22 @@ private final class ProjectProgram: Sendable {
         self.hasAlwaysCandidates = !unanchored.isEmpty
         // Every positive eq / in filter on an indexed field is settled by the index probe.
         var settled: [Int: [Int32]] = [:]
-        var hits: [Int: [String: Hit]] = anchors.mapValues { $0.mapValues { Hit(rules: $0) } }
+        var filtersByValue: [Int: [String: [Int32]]] = [:]
         for (id, leaf) in filters.enumerated() {
             guard let match = leaf.match, match.op == .eq || match.op == .in, anchors[leaf.field] != nil else { continue }
             settled[leaf.field, default: []].append(Int32(id))
-            for value in Set(match.folded) { hits[leaf.field, default: [:]][value, default: Hit()].filters.append(Int32(id)) }
+            for value in Set(match.folded) { filtersByValue[leaf.field, default: [:]][value, default: []].append(Int32(id)) }
         }
-        self.anchors = hits.keys.sorted().map { field in
-            Anchor(field: field, byValue: TextTable(hits[field]!), settledFilters: settled[field] ?? [])
+        self.anchors = anchors.keys.sorted().map { field in
+            let rulesByValue = anchors[field]!, filterIDs = filtersByValue[field] ?? [:]
+            var entries: [Int32] = []
+            var hits: [String: Hit] = [:]
+            for value in Set(rulesByValue.keys).union(filterIDs.keys) {
+                let rules = rulesByValue[value] ?? [], filters = filterIDs[value] ?? []
+                hits[value] = Hit(start: Int32(entries.count), ruleCount: Int32(rules.count), filterCount: Int32(filters.count))
+                entries += rules + filters
+            }
+            return Anchor(field: field, byValue: TextTable(hits), settledFilters: settled[field] ?? [], entries: entries)
         }
         self.rulesByLevel = rulesByLevel
     }
@@ -367,9 +383,10 @@ private final class ProjectProgram: Sendable {
                         for filter in anchor.settledFilters { results[Int(filter)] = 1 }
                         for value in fieldValues.lowercased(anchor.field, event) {
                             guard let hit = anchor.byValue[value] else { continue }
-                            for position in hit.rules { candidates[Int(position)] = 1 }
-                            for filter in hit.filters { results[Int(filter)] = 2 }
-                            any = any || !hit.rules.isEmpty
+                            let rulesEnd = Int(hit.start + hit.ruleCount)
+                            for offset in Int(hit.start)..<rulesEnd { candidates[Int(anchor.entries[offset])] = 1 }
+                            for offset in rulesEnd..<rulesEnd + Int(hit.filterCount) { results[Int(anchor.entries[offset])] = 2 }
+                            any = any || hit.ruleCount > 0
                         }
                     }
                     guard any else { return [] }
@@ -391,9 +408,8 @@ private final class ProjectProgram: Sendable {
         return code.withUnsafeBufferPointer { code in
             rules.withUnsafeBufferPointer { rules in
                 var matched: [(index: Int, rule: Rule)] = []
-                for position in 0..<rules.count where candidates[position] != 0 {
+                for position in 0..<rules.count where candidates[position] != 0 && possibleStates[position] & stateBit != 0 {
                     let rule = rules[position]
-                    if rule.possibleStates & stateBit == 0 { continue }
                     if rule.environment >= 0 && environmentPasses[Int(rule.environment)] == 0 { continue }
                     guard evaluator.run(code, Int(rule.filters), isFilter: true, event, context),
                         evaluator.run(code, Int(rule.triggers), isFilter: false, event, context)
