@@ -168,6 +168,10 @@ import Testing
         ("duplicate rule names",
          "project: payments\nrules:\n  - {name: Same, when: [first_seen], then: [{webhook: pager}]}\n  - {name: same, when: [regression], then: [{webhook: pager}]}\n",
          ["rules.yaml:4:12: error: rule name 'same' is already used in project 'payments' (at rules.yaml:3:5)"]),
+        ("duplicate name of a broken rule",
+         "project: payments\nrules:\n  - {name: Same, when: [first_seen], then: [{webhook: pager}]}\n  - {name: Same, when: [], then: [{webhook: pager}]}\n",
+         ["rules.yaml:4:12: error: rule name 'Same' is already used in project 'payments' (at rules.yaml:3:5)",
+          "rules.yaml:4:24: error: 'when' must name at least one trigger; allowed: first_seen, regression, reappeared, every_event, frequency, unique_users, frequency_change"]),
         ("duplicate key", rule("    when: [first_seen]\n    when: [regression]\n    then: [{webhook: pager}]\n"),
          ["rules.yaml:4:5: error: duplicate key 'when' (each key may appear once in a mapping)"]),
     ]

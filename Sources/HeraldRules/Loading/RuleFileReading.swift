@@ -3,10 +3,13 @@ import HeraldConfig
 import HeraldCore
 import Yams
 
-/// A rule read from a file, with the location of its name for duplicate reports.
+/// A rule read from a file: its name and where it is written, for duplicate reports, and the rule itself
+/// when it is valid. Names are checked even for invalid rules, so that one run reports every problem.
 struct LoadedRule {
-    var rule: Rule
+    var project: String
+    var name: String
     var nameLocation: SourceLocation
+    var rule: Rule?
 }
 
 /// One pass over one parsed rule file. Every accessor reports its own problems through `reader` and returns
@@ -67,12 +70,15 @@ struct RuleFileReading {
         let interval = fields["frequency"].map(actionInterval) ?? Rule.defaultActionInterval
         let actions = fields["then"].flatMap(actions)
 
-        guard let name, let enabled, let triggers, let filters, let interval, let actions else { return nil }
-        let rule = Rule(
-            project: project, name: name, enabled: enabled, owner: owner, environment: environment,
-            triggers: triggers, filters: filters, actionInterval: interval, actions: actions,
-            location: reader.location(of: node))
-        return LoadedRule(rule: rule, nameLocation: reader.location(of: fields["name"]!))
+        guard let name else { return nil }
+        var loaded = LoadedRule(project: project, name: name, nameLocation: reader.location(of: fields["name"]!))
+        if let enabled, let triggers, let filters, let interval, let actions {
+            loaded.rule = Rule(
+                project: project, name: name, enabled: enabled, owner: owner, environment: environment,
+                triggers: triggers, filters: filters, actionInterval: interval, actions: actions,
+                location: reader.location(of: node))
+        }
+        return loaded
     }
 
     private func actionInterval(_ node: Node) -> TimeSpan? {

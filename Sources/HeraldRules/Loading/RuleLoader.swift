@@ -43,16 +43,15 @@ public struct RuleLoader: Sendable {
             let reader = YAMLReader(file: file.path)
             let fileRules = reader.parse(file.text).map { RuleFileReading(reader: reader, config: config).read($0) } ?? []
             for loaded in fileRules {
-                let rule = loaded.rule
-                let key = rule.project + "\u{0}" + rule.name.lowercased()
+                let key = loaded.project + "\u{0}" + loaded.name.lowercased()
                 if let first = firstByName[key] {
                     reader.report(
-                        "rule name '\(rule.name)' is already used in project '\(rule.project)' (at \(first))",
+                        "rule name '\(loaded.name)' is already used in project '\(loaded.project)' (at \(first))",
                         at: loaded.nameLocation)
-                } else {
-                    firstByName[key] = rule.location
-                    rules.append(rule)
+                    continue
                 }
+                firstByName[key] = loaded.rule?.location ?? loaded.nameLocation
+                if let rule = loaded.rule { rules.append(rule) }
             }
             problems += reader.diagnostics
         }
