@@ -165,14 +165,18 @@ public struct Workload {
             location: location)
     }
 
+    /// An all/any/none group of members, drawn at random.
+    private mutating func group<Leaf>(_ members: [Condition<Leaf>]) -> Condition<Leaf> {
+        switch number(0...2) {
+        case 0: .all(members)
+        case 1: .any(members)
+        default: .none(members)
+        }
+    }
+
     private mutating func filterCondition(depth: Int) -> Condition<Filter> {
         if depth < 2 && chance(0.25) {
-            let members = (0..<number(0...3)).map { _ in filterCondition(depth: depth + 1) }
-            switch number(0...2) {
-            case 0: return .all(members)
-            case 1: return .any(members)
-            default: return .none(members)
-            }
+            return group((0..<number(0...3)).map { _ in filterCondition(depth: depth + 1) })
         }
         switch number(0...9) {
         case 0: return .leaf(.level(pick(Comparison.allCases), pick(Level.allCases)))
@@ -199,12 +203,7 @@ public struct Workload {
 
     private mutating func triggerCondition(depth: Int) -> Condition<Trigger> {
         if depth < 2 && chance(0.3) {
-            let members = (0..<number(1...3)).map { _ in triggerCondition(depth: depth + 1) }
-            switch number(0...2) {
-            case 0: return .all(members)
-            case 1: return .any(members)
-            default: return .none(members)
-            }
+            return group((0..<number(1...3)).map { _ in triggerCondition(depth: depth + 1) })
         }
         switch number(0...6) {
         case 0: return .leaf(.firstSeen)

@@ -15,14 +15,4 @@ public indirect enum Condition<Leaf: Hashable & Sendable>: Hashable, Sendable {
         case .all(let members), .any(let members), .none(let members): members.flatMap(\.leaves)
         }
     }
-
-    /// Evaluates with a leaf test, short-circuiting in member order.
-    public func evaluate(_ test: (Leaf) throws -> Bool) rethrows -> Bool {
-        switch self {
-        case .leaf(let leaf): try test(leaf)
-        case .all(let members): try members.allSatisfy { try $0.evaluate(test) }
-        case .any(let members): try members.contains { try $0.evaluate(test) }
-        case .none(let members): try !members.contains { try $0.evaluate(test) }
-        }
-    }
 }
