@@ -71,6 +71,10 @@ extension Event {
     /// that gather many fields into one.
     public func appendValues(of attribute: EventAttribute, to values: inout [String]) {
         func add(_ value: String?) { if let value { values.append(value) } }
+        /// One field of every frame of every exception, read in place.
+        func addFrames(_ field: (ExceptionInfo.Frame) -> String?) {
+            for i in exceptions.indices { for j in exceptions[i].frames.indices { add(field(exceptions[i].frames[j])) } }
+        }
         switch attribute {
         case .message: add(message)
         case .platform: add(platform)
@@ -89,18 +93,15 @@ extension Event {
         case .httpURL: add(request?.url)
         case .httpStatusCode: values += contexts["response"]?.value(at: ["status_code"])?.scalarTexts ?? []
         case .sdkName: add(sdk?.name)
-        case .stacktraceCode: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].contextLine) } }
-        case .stacktraceModule: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].module) } }
-        case .stacktraceFilename: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].filename) } }
-        case .stacktraceAbsPath: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].absPath) } }
-        case .stacktracePackage: for i in exceptions.indices { for j in exceptions[i].frames.indices { add(exceptions[i].frames[j].package) } }
+        case .stacktraceCode: addFrames { $0.contextLine }
+        case .stacktraceModule: addFrames { $0.module }
+        case .stacktraceFilename: addFrames { $0.filename }
+        case .stacktraceAbsPath: addFrames { $0.absPath }
+        case .stacktracePackage: addFrames { $0.package }
         case .extra(let path):
             let keys = path.split(separator: ".")
             guard let first = keys.first, let root = extra[String(first)] else { return }
             values += root.value(at: keys.dropFirst())?.scalarTexts ?? []
         }
     }
-
-    /// Every stack frame of every exception in the chain.
-    public var frames: [ExceptionInfo.Frame] { exceptions.flatMap(\.frames) }
 }

@@ -48,16 +48,14 @@ public struct FixedCounts: IssueCounts, Sendable {
         }
     }
 
+    /// The counts given; a window not given counts 0.
     public var values: [Key: Int]
-    /// The answer for a window the input did not give.
-    public var fallback: Int
 
-    public init(_ values: [Key: Int] = [:], fallback: Int = 0) {
+    public init(_ values: [Key: Int] = [:]) {
         self.values = values
-        self.fallback = fallback
     }
 
     public func count(_ metric: CountMetric, in window: Interval, endingAgo shift: Interval?) -> Int {
-        values[Key(metric, window, endingAgo: shift)] ?? fallback
+        values[Key(metric, window, endingAgo: shift)] ?? 0
     }
 }

@@ -36,7 +36,7 @@ public struct RuleEngine: Sendable {
         guard let program = programs[context.project] else { return Evaluation(matched: [], deliveries: []) }
         let matches = program.matchingRules(event: event, context: context)
         guard !matches.isEmpty else { return Evaluation(matched: [], deliveries: []) }
-        // (C) one allocation for the deliveries: never more than the rules ask for in all.
+        // One allocation for the deliveries: never more than the matched rules ask for in all.
         var plan = DeliveryPlan(capacity: matches.reduce(0) { $0 + plannedDeliveries[$1.index].count })
         var matched: [Rule] = []
         matched.reserveCapacity(matches.count)
@@ -86,8 +86,6 @@ private final class ProjectProgram: Sendable {
         let index: Int
         /// Index into `environments`, or -1 when the rule has no environment gate.
         let environment: Int32
-        /// Bit `n` is set when the triggers can pass for the issue state `IssueState.allCases[n]`.
-        let possibleStates: UInt8
         /// Where the rule's filters and triggers start in `code`.
         let filters: Int32
         let triggers: Int32
@@ -107,8 +105,9 @@ private final class ProjectProgram: Sendable {
     }
 
     let rules: [CompiledRule]
-    /// Each rule's `possibleStates` again, packed: the scan reads these few cache lines and loads a rule's
-    /// record only when it can fire for the event's issue state.
+    /// For each rule (by position), bit `n` set when its triggers can pass for the issue state
+    /// `IssueState.allCases[n]`. Packed apart from the records: the scan reads these few cache lines and
+    /// loads a rule's record only when it can fire for the event's issue state.
     let possibleStates: [UInt8]
     /// The rules themselves, by position, to hand out the matches.
     let ruleObjects: [Rule]
@@ -196,6 +195,7 @@ private final class ProjectProgram: Sendable {
         }
 
         var compiled: [CompiledRule] = []
+        var possibleStates: [UInt8] = []
         for index in indices {
             let rule = allRules[index]
             let position = Int32(compiled.count)
@@ -209,9 +209,8 @@ private final class ProjectProgram: Sendable {
             }
             let filterStart = emit(rule.filters, leaf: filterID, order: Self.cheapestFirst)
             let triggerStart = emit(rule.triggers, leaf: triggerID, order: Self.cheapFirst)
-            compiled.append(CompiledRule(
-                index: index, environment: environment, possibleStates: Self.possibleStates(of: rule.triggers),
-                filters: filterStart, triggers: triggerStart))
+            compiled.append(CompiledRule(index: index, environment: environment, filters: filterStart, triggers: triggerStart))
+            possibleStates.append(Self.possibleStates(of: rule.triggers))
             if let anchor = Self.anchor(of: rule.filters) {
                 let field = fieldID(anchor.field)
                 for value in Set(anchor.values) { anchors[field, default: [:]][value, default: []].append(position) }
@@ -222,7 +221,7 @@ private final class ProjectProgram: Sendable {
             }
         }
         self.rules = compiled
-        self.possibleStates = compiled.map(\.possibleStates)
+        self.possibleStates = possibleStates
         self.ruleObjects = indices.map { allRules[$0] }
         self.code = code
         self.environments = environments
