@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HERALD_BENCHMARKS=1
+# Dictionary hashing is seeded per process unless told otherwise; fixed, the two runs build the same tables.
+export SWIFT_DETERMINISTIC_HASHING=1
 swift build -c release --scratch-path .build-benchmarks --product RuleEngineInstructions | grep -E "error|warning:" || true
 binary=$(mktemp)
 cp .build-benchmarks/release/RuleEngineInstructions "$binary"
