@@ -8,20 +8,32 @@ public struct Config: Sendable {
     public var mattermost: [MattermostConnector]
     public var webhooks: [Webhook]
     public var users: [User]
+    public var server: Server
+    public var storage: Storage
+    /// Guards the admin API and `/-/` endpoints; without one they answer 401 to everyone.
+    public var adminToken: Secret?
 
     public init(
         projects: [Project] = [],
         slack: Slack? = nil,
         mattermost: [MattermostConnector] = [],
         webhooks: [Webhook] = [],
-        users: [User] = []
+        users: [User] = [],
+        server: Server = Server(),
+        storage: Storage = Storage(),
+        adminToken: Secret? = nil
     ) {
         self.projects = projects
         self.slack = slack
         self.mattermost = mattermost
         self.webhooks = webhooks
         self.users = users
+        self.server = server
+        self.storage = storage
+        self.adminToken = adminToken
     }
+
+    public func project(id: Int) -> Project? { projects.first { $0.id == id } }
 
     public func project(slug: String) -> Project? { projects.first { $0.slug == slug } }
     public func slackWorkspace(named name: String) -> SlackWorkspace? {
@@ -116,6 +128,55 @@ public struct Config: Sendable {
             self.email = email
             self.name = name
             self.role = role
+        }
+    }
+
+    /// Where `herald serve` listens and what it accepts.
+    public struct Server: Sendable, Hashable {
+        public static let defaultMaxBodyBytes = 1 << 20
+        public static let defaultIngestQueue = 10_000
+
+        public var host: String
+        /// 0 picks a free port (tests).
+        public var port: Int
+        /// How people reach Herald: links in messages and chat callbacks point here.
+        public var publicURL: String
+        /// The largest request body accepted, as sent and after decompression.
+        public var maxBodyBytes: Int
+        /// Events accepted but not yet committed; past this, ingestion answers 429.
+        public var ingestQueue: Int
+
+        public init(
+            host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil,
+            maxBodyBytes: Int = Self.defaultMaxBodyBytes, ingestQueue: Int = Self.defaultIngestQueue
+        ) {
+            self.host = host
+            self.port = port
+            self.publicURL = publicURL ?? "http://\(host == "0.0.0.0" ? "localhost" : host):\(port)"
+            self.maxBodyBytes = maxBodyBytes
+            self.ingestQueue = ingestQueue
+        }
+    }
+
+    /// Where state lives and how long it is kept.
+    public struct Storage: Sendable, Hashable {
+        public static let defaultPath = "data/herald.sqlite"
+        public static let defaultEventsPerIssue = 100
+        public static let defaultRetentionDays = 30
+
+        /// The SQLite file, relative to the working directory.
+        public var sqlite: String
+        public var eventsPerIssue: Int
+        /// Counters, firings and finished deliveries older than this are deleted.
+        public var retentionDays: Int
+
+        public init(
+            sqlite: String = Self.defaultPath, eventsPerIssue: Int = Self.defaultEventsPerIssue,
+            retentionDays: Int = Self.defaultRetentionDays
+        ) {
+            self.sqlite = sqlite
+            self.eventsPerIssue = eventsPerIssue
+            self.retentionDays = retentionDays
         }
     }
 

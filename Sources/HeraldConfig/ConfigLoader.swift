@@ -73,7 +73,7 @@ private struct ConfigReading {
     let reader: YAMLReader
 
     func read(_ root: Node) -> Config? {
-        let topKeys = ["projects", "slack", "mattermost", "webhooks", "users"]
+        let topKeys = ["projects", "slack", "mattermost", "webhooks", "users", "server", "storage", "admin_token"]
         guard let fields = reader.mapping(root, "the config", allowed: topKeys, required: ["projects"]) else {
             return nil
         }
@@ -100,7 +100,57 @@ private struct ConfigReading {
             checkUnique(users, { $0.email.lowercased() }, what: "user email")
             config.users = users.map(\.value)
         }
+        if let node = fields["server"], let server = server(node) { config.server = server }
+        if let node = fields["storage"], let storage = storage(node) { config.storage = storage }
+        config.adminToken = fields["admin_token"].flatMap { secret($0, "admin_token") }
         return config
+    }
+
+    private func server(_ node: Node) -> Config.Server? {
+        let allowed = ["host", "port", "public_url", "max_body_bytes", "ingest_queue"]
+        guard let fields = reader.mapping(node, "server", allowed: allowed) else { return nil }
+        var server = Config.Server()
+        if let node = fields["host"] {
+            guard let host = text(node, "host") else { return nil }
+            server.host = host
+        }
+        if let node = fields["port"] {
+            guard let port = reader.int(node, "port", range: 0...65_535) else { return nil }
+            server.port = port
+        }
+        server = Config.Server(host: server.host, port: server.port)
+        if let node = fields["public_url"] {
+            guard let publicURL = url(node, "public_url") else { return nil }
+            server.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        }
+        if let node = fields["max_body_bytes"] {
+            guard let bytes = reader.int(node, "max_body_bytes", range: 1_024...(256 << 20)) else { return nil }
+            server.maxBodyBytes = bytes
+        }
+        if let node = fields["ingest_queue"] {
+            guard let size = reader.int(node, "ingest_queue", range: 1...1_000_000) else { return nil }
+            server.ingestQueue = size
+        }
+        return server
+    }
+
+    private func storage(_ node: Node) -> Config.Storage? {
+        let allowed = ["sqlite", "events_per_issue", "retention_days"]
+        guard let fields = reader.mapping(node, "storage", allowed: allowed) else { return nil }
+        var storage = Config.Storage()
+        if let node = fields["sqlite"] {
+            guard let path = text(node, "sqlite") else { return nil }
+            storage.sqlite = path
+        }
+        if let node = fields["events_per_issue"] {
+            guard let count = reader.int(node, "events_per_issue", range: 1...100_000) else { return nil }
+            storage.eventsPerIssue = count
+        }
+        if let node = fields["retention_days"] {
+            guard let days = reader.int(node, "retention_days", range: 1...3_650) else { return nil }
+            storage.retentionDays = days
+        }
+        return storage
     }
 
     /// Reads each element of a list, keeping its node so later checks can point at it.

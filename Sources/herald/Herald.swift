@@ -2,14 +2,60 @@ import ArgumentParser
 import Foundation
 import HeraldConfig
 import HeraldRules
+import HeraldServer
+import Hummingbird
+import Logging
 
 @main
-struct Herald: ParsableCommand {
+struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Routes error events to chat through alert rules.",
-        subcommands: [Rules.self, Explain.self])
+        subcommands: [Serve.self, Rules.self, Explain.self])
 }
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Accept events over HTTP, group them into issues, and run the rules on each.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The rules directory; reloaded on SIGHUP, on any change, and on POST /-/reload.")
+    var rules = "rules"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "herald")
+        let config: Config
+        do {
+            config = try ConfigLoader().load(path: options.config)
+        } catch {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+        let server: HeraldServer
+        do {
+            server = try HeraldServer(config: config, options: ServerOptions(rulesDirectory: rules, logger: logger))
+        } catch let diagnostics as Diagnostics {
+            printError(diagnostics.description)
+            printError("herald: the rules have errors; fix them and start again")
+            throw ExitCode(1)
+        }
+        // SIGTERM and SIGINT stop the server gracefully: it stops accepting, finishes requests in flight,
+        // commits what they sent, and exits 0.
+        try await server.application().runService()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Options every command that reads the config shares.
 struct ConfigOptions: ParsableArguments {

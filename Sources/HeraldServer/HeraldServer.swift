@@ -1,0 +1,96 @@
+// HeraldServer is `herald serve`: the Hummingbird application with its routes, and the services that run
+// beside it in one ServiceGroup (the ingest writer, the rule reloader, retention).
+//
+// Data flow: a request is authenticated and admitted, its body read, decompressed and parsed into events, each
+// grouped; the events go to the `IngestPipeline`, whose one writer commits them in batches through
+// `Store.ingest` (issue update, counters, rule evaluation, firings, outbox rows) and then answers the requests.
+
+import Foundation
+import HeraldConfig
+import HeraldStore
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// What `herald serve` needs besides the config file's contents.
+public struct ServerOptions: Sendable {
+    public var rulesDirectory: String
+    /// How often the rules directory is checked for changes.
+    public var rulesPollInterval: Duration
+    /// How often retention runs.
+    public var retentionInterval: Duration
+    public var logger: Logger
+
+    public init(
+        rulesDirectory: String = "rules", rulesPollInterval: Duration = .seconds(1),
+        retentionInterval: Duration = .seconds(600), logger: Logger = Logger(label: "herald")
+    ) {
+        self.rulesDirectory = rulesDirectory
+        self.rulesPollInterval = rulesPollInterval
+        self.retentionInterval = retentionInterval
+        self.logger = logger
+    }
+}
+
+/// The parts of a built server, for `herald serve` and for tests that start it on port 0.
+public struct HeraldServer: Sendable {
+    public let config: Config
+    public let store: Store
+    public let rules: RuleBook
+    public let metrics: HeraldMetrics
+    public let pipeline: IngestPipeline
+    public let options: ServerOptions
+
+    /// Opens the store and loads the rules; a rule or storage error here stops the start.
+    public init(config: Config, options: ServerOptions) throws {
+        self.config = config
+        self.options = options
+        store = try Store(
+            path: config.storage.sqlite,
+            configuration: Store.Configuration(
+                eventsPerIssue: config.storage.eventsPerIssue,
+                counterRetention: TimeInterval(config.storage.retentionDays) * 86_400))
+        try store.syncProjects(config.projects.map { ($0.id, $0.slug) })
+        rules = try RuleBook(directory: options.rulesDirectory, config: config)
+        metrics = HeraldMetrics()
+        pipeline = IngestPipeline(
+            store: store, rules: rules, metrics: metrics, logger: options.logger, capacity: config.server.ingestQueue)
+    }
+
+    /// The Hummingbird application with Herald's routes and services; `onServerRunning` gets the bound port.
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let router = Router()
+        let projects = ProjectDirectory(config.projects)
+        IngestRoutes(projects: projects, pipeline: pipeline, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes)
+            .register(on: router)
+        AdminRoutes(store: store, projects: projects, rules: rules, adminToken: config.adminToken, metrics: metrics,
+                    logger: options.logger)
+            .register(on: router)
+        OpsRoutes(store: store, rules: rules, metrics: metrics).register(on: router)
+
+        let logger = options.logger
+        let ruleSet = rules.engine.ruleSet
+        // The server is the application's last service, so it stops first: by the time the pipeline drains
+        // and closes, no request can add to it.
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
+            services: [
+                pipeline,
+                RuleReloader(book: rules, pollInterval: options.rulesPollInterval, metrics: metrics, logger: logger),
+                RetentionService(store: store, interval: options.retentionInterval, logger: logger),
+            ],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("herald is serving", metadata: [
+                    "address": "\(config.server.host):\(port)", "database": "\(config.storage.sqlite)",
+                    "rules": "\(ruleSet.rules.count)", "rules_version": "\(ruleSet.version)",
+                ])
+                await onServerRunning(port)
+            },
+            logger: logger)
+    }
+}

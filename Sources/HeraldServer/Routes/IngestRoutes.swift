@@ -1,0 +1,226 @@
+import Foundation
+import HTTPTypes
+import HeraldConfig
+import HeraldCore
+import HeraldStore
+import Hummingbird
+import NIOCore
+
+/// The event endpoints: Sentry's envelope and store endpoints, and Herald's own `POST /api/v1/events`.
+struct IngestRoutes {
+    let projects: ProjectDirectory
+    let pipeline: IngestPipeline
+    let metrics: HeraldMetrics
+    let maxBodyBytes: Int
+
+    enum Endpoint {
+        case envelope, store, herald
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/api/:project/envelope") { request, context in
+            try await ingest(request, context: context, endpoint: .envelope)
+        }
+        router.post("/api/:project/store") { request, context in
+            try await ingest(request, context: context, endpoint: .store)
+        }
+        router.post("/api/v1/events") { request, context in
+            try await ingest(request, context: context, endpoint: .herald)
+        }
+    }
+
+    /// Authenticates, admits, reads, parses and submits; answers once the events are committed. Any error
+    /// answer leaves the database untouched.
+    private func ingest(_ request: Request, context: BasicRequestContext, endpoint: Endpoint) async throws -> Response {
+        do {
+            let project = try authenticate(request, context: context, endpoint: endpoint)
+            guard pipeline.admit() else {
+                throw APIError(.tooManyRequests, "Herald is busy; retry after the given seconds",
+                               reason: "queue_full", retryAfter: 1)
+            }
+            defer { pipeline.release() }
+            let body = try await readBody(request)
+            let events = try parse(body, endpoint: endpoint, project: project)
+            let outcomes: [IngestOutcome]
+            do {
+                outcomes = try await pipeline.submit(events.incoming)
+            } catch IngestPipeline.Failure.closed {
+                throw APIError(.serviceUnavailable, "Herald is shutting down", reason: "failed", retryAfter: 5)
+            } catch {
+                throw APIError(.serviceUnavailable, "the events could not be stored; retry", reason: "failed",
+                               retryAfter: 1)
+            }
+            for case .failed(let eventID, _) in outcomes {
+                throw APIError(.internalServerError, "event \(eventID) could not be stored", reason: "failed")
+            }
+            let id = events.incoming.first?.eventID ?? events.envelopeID
+            let json = id.map { #"{"id":"\#($0)"}"# } ?? "{}"
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: json)))
+        } catch let error as APIError {
+            metrics.eventsRejected(reason: error.reason).increment()
+            throw error
+        }
+    }
+
+    // MARK: Steps
+
+    private func authenticate(_ request: Request, context: BasicRequestContext, endpoint: Endpoint) throws(APIError)
+        -> Config.Project
+    {
+        switch endpoint {
+        case .herald:
+            guard let token = BearerToken(request.headers[.authorization]) else {
+                throw .unauthorized("send the project key as 'Authorization: Bearer <key>'")
+            }
+            guard let project = projects.project(key: token.value) else {
+                throw .unauthorized("the key is not a key of any project")
+            }
+            return project
+        case .envelope, .store:
+            let idText = context.parameters.get("project") ?? ""
+            guard let id = Int(idText), let project = projects.project(id: id) else {
+                throw .notFound("no project with id '\(idText.prefix(40))'")
+            }
+            guard let key = SentryAuth.key(request) else {
+                throw .unauthorized(
+                    "missing sentry_key: send 'X-Sentry-Auth: Sentry sentry_key=<key>, …' or '?sentry_key=<key>'")
+            }
+            guard projects.project(id: id, accepts: key) else {
+                throw .unauthorized("the key is not a key of project \(id)")
+            }
+            return project
+        }
+    }
+
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        guard let encoding = ContentEncoding(header: request.headers[.contentEncoding]) else {
+            throw APIError(.unsupportedMediaType,
+                           "Content-Encoding '\(request.headers[.contentEncoding] ?? "")' is not supported; use gzip or deflate",
+                           field: "Content-Encoding", reason: "unsupported_encoding")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            throw tooLarge()
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge()
+        }
+        do {
+            return try BodyDecompression.inflate(Array(buffer.readableBytesView), encoding: encoding, limit: maxBodyBytes)
+        } catch .tooLarge {
+            throw tooLarge(decompressed: true)
+        } catch .corrupt(let reason) {
+            throw APIError.badRequest("the \(encoding) body cannot be decompressed: \(reason)", field: "body")
+        }
+    }
+
+    private func tooLarge(decompressed: Bool = false) -> APIError {
+        APIError(.contentTooLarge,
+                 "the body is larger than \(maxBodyBytes) bytes\(decompressed ? " once decompressed" : "")",
+                 reason: "too_large")
+    }
+
+    private struct ParsedEvents {
+        var incoming: [IncomingEvent]
+        var envelopeID: String?
+    }
+
+    private func parse(_ body: [UInt8], endpoint: Endpoint, project: Config.Project) throws(APIError) -> ParsedEvents {
+        func incoming(_ event: Event, payload: Data) -> IncomingEvent {
+            IncomingEvent(projectID: project.id, projectSlug: project.slug, event: event, grouping: Grouping(event: event),
+                          payload: payload)
+        }
+        switch endpoint {
+        case .herald:
+            let payload = Data(body)
+            return ParsedEvents(incoming: [incoming(try EventDecoding.heraldEvent(payload), payload: payload)])
+        case .store:
+            let payload = Data(body)
+            let event = try EventDecoding.sentryEvent(payload, fallbackID: nil, field: "")
+            return ParsedEvents(incoming: [incoming(event, payload: payload)])
+        case .envelope:
+            let envelope = try SentryEnvelope(parsing: body)
+            var events: [IncomingEvent] = []
+            for (index, item) in envelope.items.enumerated() where item.type == "event" {
+                let payload = Data(item.payload)
+                let event = try EventDecoding.sentryEvent(
+                    payload, fallbackID: envelope.eventID, field: "envelope.items[\(index)]")
+                events.append(incoming(event, payload: payload))
+            }
+            return ParsedEvents(incoming: events, envelopeID: envelope.eventID)
+        }
+    }
+}
+
+/// `Authorization: Bearer <token>`.
+struct BearerToken {
+    var value: String
+
+    init?(_ header: String?) {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty else { return nil }
+        value = token
+    }
+}
+
+/// Where Sentry SDKs put the project key.
+enum SentryAuth {
+    /// From `X-Sentry-Auth: Sentry sentry_key=…, sentry_version=7`, `Authorization: Sentry …`, or the
+    /// `sentry_key` query parameter.
+    static func key(_ request: Request) -> String? {
+        for header in [request.headers[HTTPField.Name("X-Sentry-Auth")!], request.headers[.authorization]] {
+            guard var text = header?.trimmingCharacters(in: .whitespaces) else { continue }
+            if text.lowercased().hasPrefix("sentry ") { text = String(text.dropFirst(7)) }
+            for pair in text.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "sentry_key" {
+                    let key = parts[1].trimmingCharacters(in: .whitespaces)
+                    if !key.isEmpty { return key }
+                }
+            }
+        }
+        if let key = request.uri.queryParameters["sentry_key"], !key.isEmpty { return String(key) }
+        return nil
+    }
+}
+
+/// The configured projects, found by id or key.
+struct ProjectDirectory: Sendable {
+    private let byID: [Int: Config.Project]
+
+    init(_ projects: [Config.Project]) {
+        byID = Dictionary(projects.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func project(id: Int) -> Config.Project? { byID[id] }
+
+    func project(slug: String) -> Config.Project? { byID.values.first { $0.slug == slug } }
+
+    func project(id: Int, accepts key: String) -> Bool {
+        byID[id]?.keys.contains { ConstantTime.equal($0.value, key) } ?? false
+    }
+
+    func project(key: String) -> Config.Project? {
+        byID.values.sorted { $0.id < $1.id }.first { project in project.keys.contains { ConstantTime.equal($0.value, key) } }
+    }
+}
+
+/// Comparison whose time does not depend on where two secrets differ.
+enum ConstantTime {
+    static func equal(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        var difference = UInt8(left.count == right.count ? 0 : 1)
+        for index in 0..<max(left.count, right.count) {
+            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
+        }
+        return difference == 0
+    }
+}

@@ -1,0 +1,82 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import Synchronization
+
+/// Herald's metrics, through swift-metrics with a Prometheus registry of this server's own, so two servers in
+/// one process (tests) never share counts. `GET /metrics` renders the registry.
+public final class HeraldMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public let eventsAcceptedTotal: CoreMetrics.Counter
+    public let issuesCreatedTotal: CoreMetrics.Counter
+    public let ruleEvaluationsTotal: CoreMetrics.Counter
+    public let ruleMatchesTotal: CoreMetrics.Counter
+    public let ruleFiringsTotal: CoreMetrics.Counter
+    public let deliveriesQueuedTotal: CoreMetrics.Counter
+    public let evaluationLatency: CoreMetrics.Timer
+    public let batchCommitLatency: CoreMetrics.Timer
+    public let outboxDepth: CoreMetrics.Gauge
+    public let ingestInFlight: CoreMetrics.Gauge
+    public let rulesLoaded: CoreMetrics.Gauge
+    private let cache = Mutex<[String: CoreMetrics.Counter]>([:])
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let fine: [Duration] = [
+            .microseconds(5), .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100),
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(25),
+        ]
+        factory.durationHistogramBuckets = [
+            "herald_rule_evaluation_seconds": fine,
+            "herald_ingest_batch_seconds": [
+                .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(1_000),
+            ],
+        ]
+        self.factory = factory
+        eventsAcceptedTotal = CoreMetrics.Counter(label: "herald_events_accepted_total", factory: factory)
+        issuesCreatedTotal = CoreMetrics.Counter(label: "herald_issues_created_total", factory: factory)
+        ruleEvaluationsTotal = CoreMetrics.Counter(label: "herald_rule_evaluations_total", factory: factory)
+        ruleMatchesTotal = CoreMetrics.Counter(label: "herald_rule_matches_total", factory: factory)
+        ruleFiringsTotal = CoreMetrics.Counter(label: "herald_rule_firings_total", factory: factory)
+        deliveriesQueuedTotal = CoreMetrics.Counter(label: "herald_outbox_rows_written_total", factory: factory)
+        evaluationLatency = CoreMetrics.Timer(label: "herald_rule_evaluation_seconds", factory: factory)
+        batchCommitLatency = CoreMetrics.Timer(label: "herald_ingest_batch_seconds", factory: factory)
+        outboxDepth = CoreMetrics.Gauge(label: "herald_outbox_pending", factory: factory)
+        ingestInFlight = CoreMetrics.Gauge(label: "herald_ingest_in_flight", factory: factory)
+        rulesLoaded = CoreMetrics.Gauge(label: "herald_rules_loaded", factory: factory)
+    }
+
+    /// Rejected requests by reason (`bad_request`, `unauthorized`, `unknown_project`, `too_large`,
+    /// `queue_full`, `unsupported_encoding`, `failed`).
+    public func eventsRejected(reason: String) -> CoreMetrics.Counter {
+        counter("herald_events_rejected_total", ("reason", reason))
+    }
+
+    public func ruleReloads(outcome: String) -> CoreMetrics.Counter {
+        counter("herald_rule_reloads_total", ("outcome", outcome))
+    }
+
+    private func counter(_ label: String, _ dimension: (String, String)) -> CoreMetrics.Counter {
+        cache.withLock { cache in
+            let key = label + "\u{0}" + dimension.1
+            if let counter = cache[key] { return counter }
+            let counter = CoreMetrics.Counter(label: label, dimensions: [dimension], factory: factory)
+            cache[key] = counter
+            return counter
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}
+
+extension CoreMetrics.Timer {
+    func recordInterval(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

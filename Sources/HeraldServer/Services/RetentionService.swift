@@ -1,0 +1,27 @@
+import Foundation
+import HeraldStore
+import Logging
+import ServiceLifecycle
+
+/// Deletes what retention no longer keeps, every `interval`.
+struct RetentionService: Service {
+    let store: Store
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while true {
+                do {
+                    let report = try await store.prune()
+                    if report.total > 0 {
+                        logger.info("retention pruned rows", metadata: report.rows.mapValues { "\($0)" })
+                    }
+                } catch {
+                    logger.error("retention pass failed", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}

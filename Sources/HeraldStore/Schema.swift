@@ -1,0 +1,152 @@
+import GRDB
+
+/// The database layout, as GRDB migrations: each migration runs once, in order, in its own transaction.
+///
+/// Times are Unix seconds (REAL). Counter buckets are whole minutes, hours or days since the epoch. There are
+/// no foreign keys: the store is the only writer and keeps rows consistent itself, and foreign-key checks
+/// would cost every insert on the ingest path.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE projects (
+                    id INTEGER PRIMARY KEY,
+                    slug TEXT NOT NULL,
+                    next_issue_number INTEGER NOT NULL DEFAULT 1,
+                    latest_release TEXT
+                );
+
+                CREATE TABLE releases (
+                    project_id INTEGER NOT NULL,
+                    version TEXT NOT NULL,
+                    first_seen REAL NOT NULL,
+                    PRIMARY KEY (project_id, version)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE issues (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    project_id INTEGER NOT NULL,
+                    number INTEGER NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    grouping TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    culprit TEXT,
+                    level TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    substatus TEXT NOT NULL,
+                    first_seen REAL NOT NULL,
+                    last_seen REAL NOT NULL,
+                    times_seen INTEGER NOT NULL,
+                    users_seen INTEGER NOT NULL,
+                    last_release TEXT,
+                    assignee TEXT,
+                    ignore_kind TEXT,
+                    ignore_until REAL,
+                    ignore_count INTEGER,
+                    ignore_baseline INTEGER,
+                    resolved_at REAL,
+                    resolved_in_next_release_after TEXT,
+                    regressed_at REAL
+                );
+                CREATE UNIQUE INDEX issues_by_fingerprint ON issues (project_id, fingerprint);
+                CREATE UNIQUE INDEX issues_by_number ON issues (project_id, number);
+                CREATE INDEX issues_by_last_seen ON issues (last_seen, id);
+
+                -- Distinct users per issue, for users_seen.
+                CREATE TABLE issue_users (
+                    issue_id INTEGER NOT NULL,
+                    user_key TEXT NOT NULL,
+                    PRIMARY KEY (issue_id, user_key)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    project_id INTEGER NOT NULL,
+                    issue_id INTEGER NOT NULL,
+                    event_id TEXT NOT NULL,
+                    received_at REAL NOT NULL,
+                    timestamp REAL,
+                    level TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    environment TEXT,
+                    release TEXT,
+                    user_key TEXT,
+                    payload BLOB NOT NULL
+                );
+                CREATE UNIQUE INDEX events_by_event_id ON events (project_id, event_id);
+                CREATE INDEX events_by_issue ON events (issue_id, id);
+
+                -- Events, and the distinct users among them, per minute (resolution 0), hour (1) and day (2):
+                -- any window is the sum of at most a few hundred rows.
+                CREATE TABLE issue_counts (
+                    issue_id INTEGER NOT NULL,
+                    resolution INTEGER NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    events INTEGER NOT NULL,
+                    PRIMARY KEY (issue_id, resolution, bucket)
+                ) WITHOUT ROWID;
+                CREATE INDEX issue_counts_by_age ON issue_counts (resolution, bucket);
+                CREATE TABLE issue_bucket_users (
+                    issue_id INTEGER NOT NULL,
+                    resolution INTEGER NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    user_key TEXT NOT NULL,
+                    PRIMARY KEY (issue_id, resolution, bucket, user_key)
+                ) WITHOUT ROWID;
+                CREATE INDEX issue_bucket_users_by_age ON issue_bucket_users (resolution, bucket);
+
+                -- When each rule last fired for each issue: the action interval's claim.
+                CREATE TABLE rule_claims (
+                    project_id INTEGER NOT NULL,
+                    rule TEXT NOT NULL,
+                    issue_id INTEGER NOT NULL,
+                    fired_at REAL NOT NULL,
+                    PRIMARY KEY (project_id, rule, issue_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX rule_claims_by_age ON rule_claims (fired_at);
+
+                CREATE TABLE rule_firings (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    project_id INTEGER NOT NULL,
+                    rule TEXT NOT NULL,
+                    issue_id INTEGER NOT NULL,
+                    event_row_id INTEGER NOT NULL,
+                    event_id TEXT NOT NULL,
+                    fired_at REAL NOT NULL,
+                    state TEXT NOT NULL,
+                    rule_set_version TEXT NOT NULL
+                );
+                CREATE INDEX rule_firings_by_issue ON rule_firings (issue_id, id);
+                CREATE INDEX rule_firings_by_time ON rule_firings (fired_at);
+
+                -- One message to send. Delivery (a later stage) drains rows in `pending`.
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    project_id INTEGER NOT NULL,
+                    issue_id INTEGER NOT NULL,
+                    event_row_id INTEGER NOT NULL,
+                    event_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    channel TEXT,
+                    rules TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    notes TEXT NOT NULL,
+                    problem TEXT,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    last_error TEXT
+                );
+                CREATE INDEX outbox_by_status ON outbox (status, next_attempt_at);
+                CREATE INDEX outbox_by_issue ON outbox (issue_id, id);
+                CREATE INDEX outbox_by_event ON outbox (event_row_id);
+                CREATE INDEX outbox_by_age ON outbox (updated_at);
+                """)
+        }
+        return migrator
+    }
+}

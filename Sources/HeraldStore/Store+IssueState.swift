@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+import HeraldCore
+
+/// A change a person makes to an issue.
+public enum IssueChange: Sendable, Hashable {
+    /// Resolve; with `inNextRelease`, only an event from a release other than the issue's latest one regresses it.
+    case resolve(inNextRelease: Bool)
+    case unresolve
+    case ignore(IgnoreRequest)
+    case assign(Assignee?)
+}
+
+/// How long to ignore an issue, as people ask for it.
+public enum IgnoreRequest: Sendable, Hashable {
+    case forever
+    case duration(TimeInterval)
+    case moreEvents(Int)
+}
+
+extension Store {
+    /// Applies a change to an issue and returns the issue as it now stands.
+    @discardableResult
+    public func change(issue id: Int64, _ change: IssueChange, now: Date = Date()) async throws -> Issue {
+        try await pool.write { db in
+            guard var issue = try IssueRow.fetchOne(db, where: "issues.id = ?", [id]) else {
+                throw StoreError.unknownIssue(String(id))
+            }
+            switch change {
+            case .resolve(let inNextRelease):
+                issue.status = .resolved
+                issue.ignore = nil
+                issue.resolution = Resolution(at: now, inNextReleaseAfter: inNextRelease ? issue.lastRelease : nil)
+            case .unresolve:
+                issue.status = .unresolved
+                issue.substatus = .ongoing
+                issue.ignore = nil
+                issue.resolution = nil
+            case .ignore(let request):
+                issue.status = .ignored
+                issue.resolution = nil
+                issue.ignore = switch request {
+                case .forever: .forever
+                case .duration(let seconds): .until(now.addingTimeInterval(seconds))
+                case .moreEvents(let count): .untilMoreEvents(count: count, baseline: issue.timesSeen)
+                }
+            case .assign(let assignee):
+                issue.assignee = assignee
+            }
+            var arguments = issue.stateArguments
+            arguments += [issue.id]
+            try db.execute(sql: "UPDATE issues SET \(Issue.stateAssignments) WHERE id = ?", arguments: arguments)
+            return issue
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+import HeraldCore
+
+/// A stored event, as the admin API shows it.
+public struct StoredEvent: Sendable {
+    public var eventID: String
+    public var receivedAt: Date
+    public var timestamp: Date?
+    public var level: String
+    public var title: String
+    public var environment: String?
+    public var release: String?
+    public var userKey: String?
+    /// The event JSON as received.
+    public var payload: Data
+}
+
+/// One firing of one rule for one issue.
+public struct RuleFiring: Sendable {
+    public var rule: String
+    public var eventID: String
+    public var firedAt: Date
+    /// The transition that gave the triggers their facts (`new`, `regression`, `reappeared`, `ongoing`).
+    public var state: String
+    public var ruleSetVersion: String
+}
+
+/// One outbox row: a message to send, with where it stands.
+public struct OutboxEntry: Sendable {
+    public var id: Int64
+    public var issueID: Int64
+    public var eventID: String
+    public var kind: String
+    public var target: String
+    public var channel: String?
+    public var rules: [String]
+    public var tags: [String]
+    public var notes: [String]
+    public var problem: String?
+    /// `pending` until delivery settles it.
+    public var status: String
+    public var attempts: Int
+    public var createdAt: Date
+    public var lastError: String?
+}
+
+/// Which issues to list.
+public struct IssueQuery: Sendable {
+    public var projectID: Int?
+    public var status: IssueStatus?
+    /// Continue after this position, from the previous page's `nextCursor`.
+    public var cursor: IssueCursor?
+    public var limit: Int
+
+    public init(projectID: Int? = nil, status: IssueStatus? = nil, cursor: IssueCursor? = nil, limit: Int = 50) {
+        self.projectID = projectID
+        self.status = status
+        self.cursor = cursor
+        self.limit = limit
+    }
+}
+
+/// A position in the issue list, most recently seen first: the last issue shown.
+public struct IssueCursor: Sendable, Hashable {
+    public var lastSeen: Double
+    public var id: Int64
+
+    /// The opaque text handed to clients.
+    public var text: String { "\(lastSeen.bitPattern)-\(id)" }
+
+    public init(lastSeen: Double, id: Int64) {
+        self.lastSeen = lastSeen
+        self.id = id
+    }
+
+    public init?(text: String) {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, let bits = UInt64(parts[0]), let id = Int64(parts[1]) else { return nil }
+        self.init(lastSeen: Double(bitPattern: bits), id: id)
+    }
+}
+
+public struct IssuePage: Sendable {
+    public var issues: [Issue]
+    /// Set when more issues follow.
+    public var nextCursor: IssueCursor?
+}
+
+extension Store {
+    /// Issues, most recently seen first, one page at a time.
+    public func issues(_ query: IssueQuery) async throws -> IssuePage {
+        try await pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let project = query.projectID {
+                conditions.append("issues.project_id = ?")
+                arguments += [project]
+            }
+            if let status = query.status {
+                conditions.append("issues.status = ?")
+                arguments += [status.rawValue]
+            }
+            if let cursor = query.cursor {
+                conditions.append("(issues.last_seen < ? OR (issues.last_seen = ? AND issues.id < ?))")
+                arguments += [cursor.lastSeen, cursor.lastSeen, cursor.id]
+            }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [query.limit + 1]
+            var issues = try IssueRow.fetchAll(
+                db, sql: "\(filter) ORDER BY issues.last_seen DESC, issues.id DESC LIMIT ?", arguments)
+            var next: IssueCursor?
+            if issues.count > query.limit {
+                issues.removeLast()
+                next = issues.last.map { IssueCursor(lastSeen: $0.lastSeen.timeIntervalSince1970, id: $0.id) }
+            }
+            return IssuePage(issues: issues, nextCursor: next)
+        }
+    }
+
+    /// An issue by row id or short id (`PAYMENTS-12`, any case).
+    public func issue(_ reference: String) async throws -> Issue? {
+        try await pool.read { db in
+            if let id = Int64(reference) {
+                return try IssueRow.fetchOne(db, where: "issues.id = ?", [id])
+            }
+            guard let dash = reference.lastIndex(of: "-"), let number = Int(reference[reference.index(after: dash)...])
+            else { return nil }
+            let slug = reference[..<dash].lowercased()
+            return try IssueRow.fetchOne(db, where: "projects.slug = ? AND issues.number = ?", [slug, number])
+        }
+    }
+
+    /// The issue's newest events, newest first.
+    public func events(issue: Int64, limit: Int = 20) async throws -> [StoredEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM events WHERE issue_id = ? ORDER BY id DESC LIMIT ?", arguments: [issue, limit]
+            ).map { row in
+                StoredEvent(
+                    eventID: row["event_id"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
+                    timestamp: (row["timestamp"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    level: row["level"], title: row["title"], environment: row["environment"], release: row["release"],
+                    userKey: row["user_key"], payload: row["payload"])
+            }
+        }
+    }
+
+    /// How many events of the issue are stored (at most the retention per issue, plus any pinned by pending
+    /// deliveries).
+    public func storedEventCount(issue: Int64) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE issue_id = ?", arguments: [issue]) ?? 0
+        }
+    }
+
+    /// Whether an event with this id is stored for the project.
+    public func hasEvent(project: Int, eventID: String) async throws -> Bool {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT 1 FROM events WHERE project_id = ? AND event_id = ?",
+                             arguments: [project, eventID]) != nil
+        }
+    }
+
+    /// The issue's rule firings, newest first.
+    public func firings(issue: Int64, limit: Int = 50) async throws -> [RuleFiring] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM rule_firings WHERE issue_id = ? ORDER BY id DESC LIMIT ?",
+                arguments: [issue, limit]
+            ).map { row in
+                RuleFiring(
+                    rule: row["rule"], eventID: row["event_id"], firedAt: Date(timeIntervalSince1970: row["fired_at"]),
+                    state: row["state"], ruleSetVersion: row["rule_set_version"])
+            }
+        }
+    }
+
+    /// The issue's outbox rows, newest first; with `eventID`, only that event's.
+    public func deliveries(issue: Int64, eventID: String? = nil, limit: Int = 100) async throws -> [OutboxEntry] {
+        try await pool.read { db in
+            var sql = "SELECT * FROM outbox WHERE issue_id = ?"
+            var arguments: StatementArguments = [issue]
+            if let eventID {
+                sql += " AND event_id = ?"
+                arguments += [eventID]
+            }
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id DESC LIMIT ?", arguments: arguments).map { row in
+                OutboxEntry(
+                    id: row["id"], issueID: row["issue_id"], eventID: row["event_id"], kind: row["kind"],
+                    target: row["target"], channel: row["channel"], rules: JSONText.decodeArray(row["rules"]),
+                    tags: JSONText.decodeArray(row["tags"]), notes: JSONText.decodeArray(row["notes"]),
+                    problem: row["problem"], status: row["status"], attempts: row["attempts"],
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]), lastError: row["last_error"])
+            }
+        }
+    }
+
+    /// Outbox rows waiting to be delivered.
+    public func outboxDepth() async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'pending'") ?? 0
+        }
+    }
+}
