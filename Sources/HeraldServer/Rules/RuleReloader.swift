@@ -15,21 +15,24 @@ struct RuleReloader: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                        reload(because: "SIGHUP")
+        // Shutdown cancels the loop's sleep; that is how it ends, not an error.
+        try await ignoringCancellation {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                            reload(because: "SIGHUP")
+                        }
                     }
-                }
-                group.addTask {
-                    var snapshot = Self.snapshot(of: book.directory)
-                    while true {
-                        try await Task.sleep(for: pollInterval)
-                        let next = Self.snapshot(of: book.directory)
-                        if next != snapshot {
-                            snapshot = next
-                            reload(because: "a rule file changed")
+                    group.addTask {
+                        var snapshot = Self.snapshot(of: book.directory)
+                        while true {
+                            try await Task.sleep(for: pollInterval)
+                            let next = Self.snapshot(of: book.directory)
+                            if next != snapshot {
+                                snapshot = next
+                                reload(because: "a rule file changed")
+                            }
                         }
                     }
                 }
