@@ -324,7 +324,7 @@ private final class StoreCounts: IssueCounts {
             sql = "SELECT COALESCE(SUM(events), 0) FROM issue_counts WHERE \(terms)"
         case .users:
             let selects = Array(repeating: "SELECT user_key FROM issue_bucket_users WHERE \(range)", count: spans.count)
-            sql = "SELECT COUNT(*) FROM (\(selects.joined(separator: " UNION ")))"
+            sql = "SELECT COUNT(DISTINCT user_key) FROM (\(selects.joined(separator: " UNION ALL ")))"
         }
         return try Int.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) ?? 0
     }

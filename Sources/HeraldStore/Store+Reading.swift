@@ -156,9 +156,14 @@ extension Store {
 
     /// Whether an event with this id is stored for the project.
     public func hasEvent(project: Int, eventID: String) async throws -> Bool {
+        try await issueID(project: project, eventID: eventID) != nil
+    }
+
+    /// The issue a stored event belongs to.
+    public func issueID(project: Int, eventID: String) async throws -> Int64? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT 1 FROM events WHERE project_id = ? AND event_id = ?",
-                             arguments: [project, eventID]) != nil
+            try Int64.fetchOne(db, sql: "SELECT issue_id FROM events WHERE project_id = ? AND event_id = ?",
+                               arguments: [project, eventID])
         }
     }
 
