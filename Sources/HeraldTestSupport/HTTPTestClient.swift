@@ -76,6 +76,11 @@ public final class HTTPTestConnection: @unchecked Sendable {
         return try await readResponse()
     }
 
+    deinit {
+        channel.outbound.finish()
+        channel.channel.close(promise: nil)
+    }
+
     public func close() async {
         channel.outbound.finish()
         try? await channel.channel.close()
