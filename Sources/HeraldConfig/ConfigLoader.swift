@@ -106,29 +106,21 @@ private struct ConfigReading {
         return config
     }
 
+    /// Reads every field it can, so one bad value does not hide the next.
     private func server(_ node: Node) -> Config.Server? {
         let allowed = ["host", "port", "public_url", "max_body_bytes", "ingest_queue"]
         guard let fields = reader.mapping(node, "server", allowed: allowed) else { return nil }
-        var server = Config.Server()
-        if let node = fields["host"] {
-            guard let host = text(node, "host") else { return nil }
-            server.host = host
-        }
-        if let node = fields["port"] {
-            guard let port = reader.int(node, "port", range: 0...65_535) else { return nil }
-            server.port = port
-        }
-        server = Config.Server(host: server.host, port: server.port)
-        if let node = fields["public_url"] {
-            guard let publicURL = url(node, "public_url") else { return nil }
+        let defaults = Config.Server()
+        let host = fields["host"].flatMap { text($0, "host") } ?? defaults.host
+        let port = fields["port"].flatMap { reader.int($0, "port", range: 0...65_535) } ?? defaults.port
+        var server = Config.Server(host: host, port: port)
+        if let publicURL = fields["public_url"].flatMap({ url($0, "public_url") }) {
             server.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         }
-        if let node = fields["max_body_bytes"] {
-            guard let bytes = reader.int(node, "max_body_bytes", range: 1_024...(256 << 20)) else { return nil }
+        if let bytes = fields["max_body_bytes"].flatMap({ reader.int($0, "max_body_bytes", range: 1_024...(256 << 20)) }) {
             server.maxBodyBytes = bytes
         }
-        if let node = fields["ingest_queue"] {
-            guard let size = reader.int(node, "ingest_queue", range: 1...1_000_000) else { return nil }
+        if let size = fields["ingest_queue"].flatMap({ reader.int($0, "ingest_queue", range: 1...1_000_000) }) {
             server.ingestQueue = size
         }
         return server
@@ -138,16 +130,11 @@ private struct ConfigReading {
         let allowed = ["sqlite", "events_per_issue", "retention_days"]
         guard let fields = reader.mapping(node, "storage", allowed: allowed) else { return nil }
         var storage = Config.Storage()
-        if let node = fields["sqlite"] {
-            guard let path = text(node, "sqlite") else { return nil }
-            storage.sqlite = path
-        }
-        if let node = fields["events_per_issue"] {
-            guard let count = reader.int(node, "events_per_issue", range: 1...100_000) else { return nil }
+        if let path = fields["sqlite"].flatMap({ text($0, "sqlite") }) { storage.sqlite = path }
+        if let count = fields["events_per_issue"].flatMap({ reader.int($0, "events_per_issue", range: 1...100_000) }) {
             storage.eventsPerIssue = count
         }
-        if let node = fields["retention_days"] {
-            guard let days = reader.int(node, "retention_days", range: 1...3_650) else { return nil }
+        if let days = fields["retention_days"].flatMap({ reader.int($0, "retention_days", range: 1...3_650) }) {
             storage.retentionDays = days
         }
         return storage

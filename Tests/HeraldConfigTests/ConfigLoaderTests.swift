@@ -46,7 +46,7 @@ import Testing
         ("projects:\n  - {id: 1, slug: Payments}\n",
          ["herald.yaml:2:19: error: project slug 'Payments' must be lowercase letters, digits, '-' and '_'"]),
         ("projects: []\nslak: {}\n",
-         ["herald.yaml:2:1: error: unknown key 'slak' in the config; allowed: projects, slack, mattermost, webhooks, users; did you mean 'slack'?"]),
+         ["herald.yaml:2:1: error: unknown key 'slak' in the config; allowed: projects, slack, mattermost, webhooks, users, server, storage, admin_token; did you mean 'slack'?"]),
         ("projects: []\nwebhooks:\n  - {name: w, url: ftp://x}\n",
          ["herald.yaml:3:20: error: 'url' must be an http or https URL, not 'ftp://x'"]),
         ("projects: []\nmattermost:\n  - {name: m, url: https://mm.example.com}\n",
@@ -56,6 +56,12 @@ import Testing
         ("projects: []\nslack:\n  workspaces:\n    - {name: a}\n",
          ["herald.yaml:4:7: error: Slack workspace is missing the required key 'token'"]),
         ("projects: [\n", ["herald.yaml:2:1: error: YAML syntax: did not find expected node content"]),
+        ("projects: []\nserver: {port: 70000, max_body_bytes: 10}\n",
+         ["herald.yaml:2:16: error: 'port' must be between 0 and 65535, not 70000",
+          "herald.yaml:2:39: error: 'max_body_bytes' must be between 1024 and 268435456, not 10"]),
+        ("projects: []\nstorage: {sqlite: x.db, events_per_issue: 0, keep: 3}\n",
+         ["herald.yaml:2:43: error: 'events_per_issue' must be between 1 and 100000, not 0",
+          "herald.yaml:2:46: error: unknown key 'keep' in storage; allowed: sqlite, events_per_issue, retention_days"]),
     ]
 
     @Test(arguments: brokenConfigs.indices)
@@ -67,6 +73,24 @@ import Testing
         } catch {
             #expect(error.all.map(\.description) == expected)
         }
+    }
+
+    @Test func readsTheServerSettingsWithDefaults() throws {
+        let config = try ConfigLoader(environment: [:]).load(text: """
+            projects: []
+            server: {host: 0.0.0.0, port: 9000}
+            storage: {events_per_issue: 10}
+            admin_token: secret
+            """, file: "herald.yaml")
+        #expect(config.server.host == "0.0.0.0")
+        #expect(config.server.port == 9000)
+        #expect(config.server.publicURL == "http://localhost:9000")
+        #expect(config.server.maxBodyBytes == 1 << 20)
+        #expect(config.storage.sqlite == "data/herald.sqlite")
+        #expect(config.storage.eventsPerIssue == 10)
+        #expect(config.storage.retentionDays == 30)
+        #expect(config.adminToken?.value == "secret")
+        #expect("\(config.adminToken!)" == "<redacted>")
     }
 
     @Test func suggestsTheClosestName() {

@@ -23,6 +23,8 @@ public final class RuleBook: Sendable {
     private struct State {
         var loaded: Loaded
         var failure: Failure?
+        /// The files as they were when the last load (successful or not) read them.
+        var snapshot: RuleFileSnapshot
     }
 
     public let directory: String
@@ -35,13 +37,20 @@ public final class RuleBook: Sendable {
     public init(directory: String, config: Config) throws(Diagnostics) {
         self.directory = directory
         loader = RuleLoader(config: config)
+        let snapshot = RuleFileSnapshot(directory: directory)
         let ruleSet = try loader.load(directory: directory)
-        state = Mutex(State(loaded: Loaded(engine: RuleEngine(ruleSet: ruleSet), loadedAt: Date()), failure: nil))
+        state = Mutex(State(
+            loaded: Loaded(engine: RuleEngine(ruleSet: ruleSet), loadedAt: Date()), failure: nil, snapshot: snapshot))
     }
 
     public var current: Loaded { state.withLock { $0.loaded } }
     public var engine: RuleEngine { state.withLock { $0.loaded.engine } }
     public var lastFailure: Failure? { state.withLock { $0.failure } }
+
+    /// Whether a rule file was added, removed or changed since the last load read them.
+    public var filesChanged: Bool {
+        RuleFileSnapshot(directory: directory) != state.withLock { $0.snapshot }
+    }
 
     public enum ReloadOutcome: Sendable {
         /// The files changed and the new set is live.
@@ -55,6 +64,9 @@ public final class RuleBook: Sendable {
     /// Reads the rule files again and swaps the new set in if it loads.
     public func reload() -> ReloadOutcome {
         loading.withLock { _ in
+            // Taken before reading, so a change made during the load is seen by the next check.
+            let snapshot = RuleFileSnapshot(directory: directory)
+            state.withLock { $0.snapshot = snapshot }
             let ruleSet: RuleSet
             do throws(Diagnostics) {
                 ruleSet = try loader.load(directory: directory)
@@ -70,6 +82,21 @@ public final class RuleBook: Sendable {
                 state.loaded = Loaded(engine: RuleEngine(ruleSet: ruleSet), loadedAt: Date())
                 return .reloaded(version: ruleSet.version, rules: ruleSet.rules.count)
             }
+        }
+    }
+}
+
+/// Each rule file's path, size and modification time: enough to notice an edit without reading the files.
+struct RuleFileSnapshot: Equatable, Sendable {
+    private var files: [String: [Double]] = [:]
+
+    /// A directory that cannot be read has no files.
+    init(directory: String) {
+        for path in (try? RuleLoader.ruleFiles(in: directory)) ?? [] {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.doubleValue ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+            files[path] = [size, modified]
         }
     }
 }

@@ -25,14 +25,9 @@ struct RuleReloader: Service {
                         }
                     }
                     group.addTask {
-                        var snapshot = Self.snapshot(of: book.directory)
                         while true {
                             try await Task.sleep(for: pollInterval)
-                            let next = Self.snapshot(of: book.directory)
-                            if next != snapshot {
-                                snapshot = next
-                                reload(because: "a rule file changed")
-                            }
+                            if book.filesChanged { reload(because: "a rule file changed") }
                         }
                     }
                 }
@@ -68,18 +63,5 @@ struct RuleReloader: Service {
             }
         }
         return outcome
-    }
-
-    /// Each rule file with its size and modification time; a directory that cannot be read is empty.
-    static func snapshot(of directory: String) -> [String: [Double]] {
-        let paths = (try? RuleLoader.ruleFiles(in: directory)) ?? []
-        var snapshot: [String: [Double]] = [:]
-        for path in paths {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let size = (attributes?[.size] as? NSNumber)?.doubleValue ?? -1
-            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
-            snapshot[path] = [size, modified]
-        }
-        return snapshot
     }
 }
