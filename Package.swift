@@ -141,6 +141,17 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         )
     )
+    package.targets.append(
+        .executableTarget(
+            name: "IngestBenchmarks",
+            dependencies: [
+                "HeraldTestSupport",
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/Ingest",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    )
     // Counts instructions per evaluation under callgrind (Benchmarks/instructions.sh): repeatable where
     // wall-clock time on a shared machine is not.
     package.targets.append(

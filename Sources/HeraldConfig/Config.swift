@@ -134,7 +134,7 @@ public struct Config: Sendable {
     /// Where `herald serve` listens and what it accepts.
     public struct Server: Sendable, Hashable {
         public static let defaultMaxBodyBytes = 1 << 20
-        public static let defaultIngestQueue = 10_000
+        public static let defaultIngestQueue = 1_000
 
         public var host: String
         /// 0 picks a free port (tests).

@@ -1,0 +1,127 @@
+import Foundation
+import HeraldTestSupport
+import Synchronization
+
+/// Drives a Herald server with envelopes and measures what each answer took.
+enum IngestLoad {
+    static let connections = 32
+    static let distinctIssues = 1_000
+
+    struct Result {
+        var events: Int
+        var elapsed: Duration
+        /// Every answer's latency, sorted.
+        var latencies: [Duration]
+        var residentAfterWarmup: Int
+        var residentAtEnd: Int
+
+        var eventsPerSecond: Double { Double(events) / (elapsed.microseconds / 1e6) }
+
+        func latency(percentile: Double) -> Duration {
+            latencies[min(latencies.count - 1, Int(Double(latencies.count) * percentile / 100))]
+        }
+    }
+
+    /// 100 rules on the payments project: first-seen and regression alerts, counter triggers, per-event
+    /// rules behind tag and regex filters; each posts to a Slack channel.
+    static func rules() -> String {
+        var text = "project: payments\nrules:\n"
+        for number in 0..<100 {
+            text += "  - name: rule \(number)\n"
+            if number % 2 == 0 { text += "    environment: production\n" }
+            switch number % 5 {
+            case 0: text += "    when: [first_seen, regression]\n"
+            case 1: text += "    when: [{frequency: {count: \(500 + number), interval: 1h}}]\n"
+            case 2: text += "    when: [{unique_users: {count: \(50 + number), interval: 15m}}]\n"
+            case 3: text += "    when: [every_event]\n"
+            default: text += "    when: [reappeared, {frequency_change: {percent: 300, interval: 1h, compared_to: 1d}}]\n"
+            }
+            text += "    if:\n      - level: {gte: error}\n"
+            text += "      - tag: {key: region, eq: region-\(number % 10)}\n"
+            if number % 3 == 0 { text += "      - attribute: {name: exception.type, matches: \"^(Timeout|Value)Error$\"}\n" }
+            text += "    frequency: 30m\n"
+            text += "    then:\n      - slack: {workspace: acme, channels: [\"#team-\(number % 20)\"], tags: [region]}\n"
+        }
+        return text
+    }
+
+    /// The bytes of the `index`th request: an envelope holding one error event.
+    static func request(_ index: Int) -> [UInt8] {
+        let issue = index % 100 == 0 ? "new_\(index)" : String((index &* 7_919) % distinctIssues)
+        let event = Envelope.errorEvent(
+            id: String(format: "%032x", index), type: index % 7 == 0 ? "TimeoutError" : "ValueError",
+            value: "order \(index) failed", function: "handler_\(issue)", lineno: index % 300,
+            tags: #"{"region":"region-\#(index % 10)","customer_tier":"free"}"#, user: "user-\(index % 5_000)")
+        let body = Envelope.build(
+            header: #"{"event_id":"\#(String(format: "%032x", index))","sent_at":"2026-11-23T10:00:00Z"}"#,
+            items: [("event", event)])
+        return HTTPTestRequest(
+            "POST", "/api/1/envelope/",
+            headers: [("X-Sentry-Auth", "Sentry sentry_key=pk-1, sentry_version=7, sentry_client=sentry.python/2.75.0"),
+                      ("Content-Type", "application/x-sentry-envelope")],
+            body: body
+        ).encoded(keepAlive: true)
+    }
+
+    static func run(events: Int) async throws -> Result {
+        let server = try await RunningServer(rules: ["payments.yaml": rules()])
+        let next = Counter()
+        let clock = ContinuousClock()
+        let warmup = min(100_000, events / 2)
+        let residentAfterWarmup = Mutex(0)
+        let started = clock.now
+        let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    let connection = try await HTTPTestConnection(port: server.port)
+                    var latencies: [Duration] = []
+                    latencies.reserveCapacity(events / connections + 1)
+                    while true {
+                        let index = next.take()
+                        guard index < events else { break }
+                        if index == warmup { residentAfterWarmup.withLock { $0 = residentBytes() } }
+                        let bytes = request(index)
+                        let sent = clock.now
+                        try await connection.write(bytes)
+                        let response = try await connection.readResponse()
+                        latencies.append(clock.now - sent)
+                        guard response.status == 200 else { throw LoadFailure(status: response.status, body: response.text) }
+                    }
+                    await connection.close()
+                    return latencies
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let elapsed = clock.now - started
+        let resident = residentBytes()
+        try await server.stop()
+        return Result(
+            events: events, elapsed: elapsed, latencies: latencies.sorted(),
+            residentAfterWarmup: residentAfterWarmup.withLock { $0 }, residentAtEnd: resident)
+    }
+
+    struct LoadFailure: Error {
+        var status: Int
+        var body: String
+    }
+
+    /// This process's resident memory, from /proc.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+}
+
+/// Hands out request numbers to the connections.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+
+    func take() -> Int {
+        value.withLock { value in
+            defer { value += 1 }
+            return value
+        }
+    }
+}
