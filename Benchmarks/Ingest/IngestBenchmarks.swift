@@ -16,9 +16,9 @@ import HeraldTestSupport
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [],
+        warmupIterations: 0,
         maxDuration: .seconds(600),
-        maxIterations: 1,
-        warmupIterations: 0)
+        maxIterations: 1)
 
     let throughput = BenchmarkMetric.custom("events/s", polarity: .prefersLarger, useScalingFactor: false)
     let p50 = BenchmarkMetric.custom("p50 latency (µs)", useScalingFactor: false)

@@ -10,16 +10,13 @@ enum IngestLoad {
     struct Result {
         var events: Int
         var elapsed: Duration
-        /// Every answer's latency, sorted.
-        var latencies: [Duration]
+        var latencies: LatencyHistogram
         var residentAfterWarmup: Int
         var residentAtEnd: Int
 
         var eventsPerSecond: Double { Double(events) / (elapsed.microseconds / 1e6) }
 
-        func latency(percentile: Double) -> Duration {
-            latencies[min(latencies.count - 1, Int(Double(latencies.count) * percentile / 100))]
-        }
+        func latency(percentile: Double) -> Duration { latencies.percentile(percentile) }
     }
 
     /// 100 rules on the payments project: first-seen and regression alerts, counter triggers, per-event
@@ -68,37 +65,36 @@ enum IngestLoad {
         let next = Counter()
         let clock = ContinuousClock()
         let warmup = min(100_000, events / 2)
-        let residentAfterWarmup = Mutex(0)
+        let residentAfterWarmup = Counter()
         let started = clock.now
-        let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+        let latencies = try await withThrowingTaskGroup(of: LatencyHistogram.self) { group in
             for _ in 0..<connections {
                 group.addTask {
                     let connection = try await HTTPTestConnection(port: server.port)
-                    var latencies: [Duration] = []
-                    latencies.reserveCapacity(events / connections + 1)
+                    var latencies = LatencyHistogram()
                     while true {
                         let index = next.take()
                         guard index < events else { break }
-                        if index == warmup { residentAfterWarmup.withLock { $0 = residentBytes() } }
+                        if index == warmup { residentAfterWarmup.set(residentBytes()) }
                         let bytes = request(index)
                         let sent = clock.now
                         try await connection.write(bytes)
                         let response = try await connection.readResponse()
-                        latencies.append(clock.now - sent)
+                        latencies.record(clock.now - sent)
                         guard response.status == 200 else { throw LoadFailure(status: response.status, body: response.text) }
                     }
                     await connection.close()
                     return latencies
                 }
             }
-            return try await group.reduce(into: []) { $0 += $1 }
+            return try await group.reduce(into: LatencyHistogram()) { $0.merge($1) }
         }
         let elapsed = clock.now - started
         let resident = residentBytes()
         try await server.stop()
         return Result(
-            events: events, elapsed: elapsed, latencies: latencies.sorted(),
-            residentAfterWarmup: residentAfterWarmup.withLock { $0 }, residentAtEnd: resident)
+            events: events, elapsed: elapsed, latencies: latencies,
+            residentAfterWarmup: residentAfterWarmup.take(), residentAtEnd: resident)
     }
 
     struct LoadFailure: Error {
@@ -114,14 +110,46 @@ enum IngestLoad {
     }
 }
 
-/// Hands out request numbers to the connections.
+/// Hands out request numbers to the connections; also holds one reading for them.
 final class Counter: Sendable {
     private let value = Mutex(0)
+
+    func set(_ newValue: Int) { value.withLock { $0 = newValue } }
 
     func take() -> Int {
         value.withLock { value in
             defer { value += 1 }
             return value
         }
+    }
+}
+
+/// Latencies in 10 µs buckets up to one second: a fixed 800 KB however many requests, so the driver's own
+/// memory does not grow with the run it measures.
+struct LatencyHistogram: Sendable {
+    static let bucketMicroseconds = 10
+    private var counts = [Int](repeating: 0, count: 100_001)
+    private(set) var total = 0
+
+    mutating func record(_ latency: Duration) {
+        let bucket = Int(latency.microseconds) / Self.bucketMicroseconds
+        counts[min(bucket, counts.count - 1)] += 1
+        total += 1
+    }
+
+    mutating func merge(_ other: LatencyHistogram) {
+        for index in counts.indices { counts[index] += other.counts[index] }
+        total += other.total
+    }
+
+    /// The upper edge of the bucket holding the given percentile.
+    func percentile(_ percentile: Double) -> Duration {
+        let rank = Int((Double(total) * percentile / 100).rounded(.up))
+        var seen = 0
+        for (bucket, count) in counts.enumerated() {
+            seen += count
+            if seen >= max(rank, 1) { return .microseconds((bucket + 1) * Self.bucketMicroseconds) }
+        }
+        return .seconds(1)
     }
 }

@@ -184,16 +184,68 @@ public struct FlexibleTimestamp: Decodable, Sendable {
         }
     }
 
-    /// Parses RFC 3339 text; a missing zone means UTC, as Sentry's SDKs intend.
+    /// Parses RFC 3339 text (`2026-11-23T10:15:30.123456Z`, `…+02:00`); a missing zone means UTC, as Sentry's
+    /// SDKs intend. Unix seconds as text are accepted too.
+    ///
+    /// Written out by hand: every event carries a timestamp, and a date formatter costs far more than the
+    /// rest of decoding the event.
     public static func parse(_ text: String) -> Date? {
         if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
-        let hasZone = text.hasSuffix("Z") || text.range(of: #"[+-]\d\d:?\d\d$"#, options: .regularExpression) != nil
-        let full = hasZone ? text : text + "Z"
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = options
-            if let date = formatter.date(from: full) { return date }
+        var bytes = Array(text.utf8)[...]
+        func number(_ digits: Int) -> Int? {
+            guard bytes.count >= digits else { return nil }
+            var value = 0
+            for byte in bytes.prefix(digits) {
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            bytes = bytes.dropFirst(digits)
+            return value
         }
-        return nil
+        func skip(_ separators: String) -> Bool {
+            guard let byte = bytes.first, separators.utf8.contains(byte) else { return false }
+            bytes = bytes.dropFirst()
+            return true
+        }
+        guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2),
+            skip("Tt "), let hour = number(2), skip(":"), let minute = number(2), skip(":"), let second = number(2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
+        else { return nil }
+        var fraction = 0.0
+        if skip(".") {
+            var scale = 0.1
+            var digits = 0
+            while let byte = bytes.first, byte >= 48, byte <= 57 {
+                fraction += Double(byte - 48) * scale
+                scale /= 10
+                digits += 1
+                bytes = bytes.dropFirst()
+            }
+            guard digits > 0 else { return nil }
+        }
+        var offset = 0
+        if skip("Zz") {
+            offset = 0
+        } else if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            bytes = bytes.dropFirst()
+            guard let hours = number(2) else { return nil }
+            _ = skip(":")
+            guard let minutes = number(2), hours < 24, minutes < 60 else { return nil }
+            offset = (hours * 3_600 + minutes * 60) * (sign == UInt8(ascii: "+") ? 1 : -1)
+        }
+        guard bytes.isEmpty else { return nil }
+        let seconds = daysSinceEpoch(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second
+            - offset
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
+    }
+
+    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 }

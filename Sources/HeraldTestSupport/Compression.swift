@@ -43,21 +43,19 @@ public enum Envelope {
         return Array(text.utf8)
     }
 
-    /// A typical Python SDK error event.
+    /// A typical Python SDK error event, on one line.
     public static func errorEvent(
         id: String, type: String = "ValueError", value: String = "invalid literal for int(): 'abc'",
         function: String = "charge", lineno: Int = 42, tags: String = #"{"region":"eu-west-1"}"#,
         environment: String = "production", release: String = "shop@1.4.2", user: String = "u1"
     ) -> String {
-        """
-        {"event_id":"\(id)","timestamp":"2026-11-23T10:00:00.123456Z","platform":"python","level":"error",
-        "environment":"\(environment)","release":"\(release)","tags":\(tags),"user":{"id":"\(user)"},
-        "exception":{"values":[{"type":"\(type)","value":"\(value)","module":null,
-        "mechanism":{"type":"generic","handled":false},
-        "stacktrace":{"frames":[{"filename":"shop/payments.py","abs_path":"/app/shop/payments.py",
-        "module":"shop.payments","function":"\(function)","lineno":\(lineno),"in_app":true},
-        {"filename":"lib/client.py","module":"lib.client","function":"post","lineno":7,"in_app":false}]}}]},
-        "sdk":{"name":"sentry.python","version":"2.75.0"}}
-        """.replacingOccurrences(of: "\n", with: "")
+        #"{"event_id":"\#(id)","timestamp":"2026-11-23T10:00:00.123456Z","platform":"python","level":"error","#
+            + #""environment":"\#(environment)","release":"\#(release)","tags":\#(tags),"user":{"id":"\#(user)"},"#
+            + #""exception":{"values":[{"type":"\#(type)","value":"\#(value)","module":null,"#
+            + #""mechanism":{"type":"generic","handled":false},"#
+            + #""stacktrace":{"frames":[{"filename":"shop/payments.py","abs_path":"/app/shop/payments.py","#
+            + #""module":"shop.payments","function":"\#(function)","lineno":\#(lineno),"in_app":true},"#
+            + #"{"filename":"lib/client.py","module":"lib.client","function":"post","lineno":7,"in_app":false}]}}]},"#
+            + #""sdk":{"name":"sentry.python","version":"2.75.0"}}"#
     }
 }

@@ -75,7 +75,17 @@ public final class RunningServer: Sendable {
 
     /// Stops the way SIGTERM does: stop accepting, finish requests, commit, return.
     public func stop() async throws {
+        await beginShutdown()
+        try await task.value
+    }
+
+    /// Starts a graceful shutdown without waiting for it.
+    public func beginShutdown() async {
         await group.triggerGracefulShutdown()
+    }
+
+    /// Waits until the server has stopped.
+    public func stopped() async throws {
         try await task.value
     }
 

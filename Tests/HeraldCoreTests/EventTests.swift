@@ -115,3 +115,29 @@ import Testing
         #expect(haystack.containsText(needle) == expected)
     }
 }
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        ("2026-11-23T10:15:30Z", 1_795_428_930.0),
+        ("2026-11-23T10:15:30.5Z", 1_795_428_930.5),
+        ("2026-11-23T10:15:30.123456Z", 1_795_428_930.123456),
+        ("2026-11-23t10:15:30z", 1_795_428_930.0),
+        ("2026-11-23T12:15:30+02:00", 1_795_428_930.0),
+        ("2026-11-23T05:15:30-0500", 1_795_428_930.0),
+        ("2026-11-23T10:15:30", 1_795_428_930.0),
+        ("2024-02-29T00:00:00Z", 1_709_164_800.0),
+        ("1970-01-01T00:00:00Z", 0.0),
+        ("1969-12-31T23:59:59Z", -1.0),
+        ("1795428930.25", 1_795_428_930.25),
+    ])
+    func parsesRFC3339(text: String, seconds: Double) throws {
+        let date = try #require(FlexibleTimestamp.parse(text))
+        #expect(abs(date.timeIntervalSince1970 - seconds) < 1e-6)
+    }
+
+    @Test(arguments: ["", "2026-11-23", "2026-13-01T00:00:00Z", "2026-11-23T25:00:00Z", "2026-11-23T10:15:30.Z",
+                      "2026-11-23T10:15:30Zjunk", "2026-11-23T10:15:30+2"])
+    func rejectsWhatIsNotATimestamp(text: String) {
+        #expect(FlexibleTimestamp.parse(text) == nil)
+    }
+}

@@ -201,4 +201,25 @@ func hexID(_ number: Int) -> String {
         #expect(Set(issues.map { $0["title"] as! String }) == ["slow upload", "second"])
         try await server.stop()
     }
+
+    @Test func aGracefulShutdownFinishesTheRequestsInFlight() async throws {
+        let server = try await RunningServer(rules: ["payments.yaml": paymentsRules])
+        let request = HTTPTestRequest("POST", "/api/v1/events", headers: [("Authorization", "Bearer pk-1")],
+                                      json: #"{"message": "in flight at shutdown"}"#)
+        let bytes = request.encoded(keepAlive: false)
+        let connection = try await HTTPTestConnection(port: server.port)
+        try await connection.write(Array(bytes.dropLast(3)))
+        // Wait until the request is admitted, so it is in flight when the shutdown begins.
+        while server.server.metrics.registry.emitToString().contains("herald_ingest_in_flight 1.0") == false {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await server.beginShutdown()
+        try await connection.write(Array(bytes.suffix(3)))
+        let response = try await connection.readResponse()
+        #expect(response.status == 200)
+        try await server.stopped()
+        let eventID = try #require(response.json["id"] as? String)
+        #expect(try await server.server.store.hasEvent(project: 1, eventID: eventID))
+        #expect(try await server.server.store.outboxDepth() == 3)
+    }
 }
