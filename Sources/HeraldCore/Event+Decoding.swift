@@ -59,12 +59,12 @@ extension Event: Decodable {
     private struct ExceptionList: Decodable {
         var values: [ExceptionInfo]
         init(from decoder: any Decoder) throws {
-            if let values = try? decoder.singleValueContainer().decode([ExceptionInfo].self) {
-                self.values = values
-                return
+            // `{values: [...]}` is what SDKs send; a bare list is the older form.
+            if let container = try? decoder.container(keyedBy: Keys.self) {
+                values = try container.decodeIfPresent([ExceptionInfo].self, forKey: .values) ?? []
+            } else {
+                values = try decoder.singleValueContainer().decode([ExceptionInfo].self)
             }
-            let container = try decoder.container(keyedBy: Keys.self)
-            values = try container.decodeIfPresent([ExceptionInfo].self, forKey: .values) ?? []
         }
         private enum Keys: String, CodingKey { case values }
     }
@@ -73,8 +73,12 @@ extension Event: Decodable {
     private struct TagList: Decodable {
         var tags: [Tag]
         init(from decoder: any Decoder) throws {
+            // An object is what SDKs send; pairs are Sentry's stored form.
             let container = try decoder.singleValueContainer()
-            if let pairs = try? container.decode([[JSONValue]].self) {
+            if let object = try? container.decode([String: JSONValue].self) {
+                tags = object.sorted { $0.key < $1.key }.map { Tag($0.key, $0.value.scalarTexts.first ?? "") }
+            } else {
+                let pairs = try container.decode([[JSONValue]].self)
                 tags = try pairs.map { pair in
                     guard pair.count == 2, case .string(let key) = pair[0] else {
                         throw DecodingError.dataCorruptedError(
@@ -82,9 +86,6 @@ extension Event: Decodable {
                     }
                     return Tag(key, pair[1].scalarTexts.first ?? "")
                 }
-            } else {
-                let object = try container.decode([String: JSONValue].self)
-                tags = object.sorted { $0.key < $1.key }.map { Tag($0.key, $0.value.scalarTexts.first ?? "") }
             }
         }
     }
@@ -171,16 +172,16 @@ public struct FlexibleTimestamp: Decodable, Sendable {
     public var date: Date
 
     public init(from decoder: any Decoder) throws {
+        // Text first: most SDKs send RFC 3339, and a failed attempt costs a thrown error.
         let container = try decoder.singleValueContainer()
-        if let seconds = try? container.decode(Double.self) {
-            date = Date(timeIntervalSince1970: seconds)
-        } else {
-            let text = try container.decode(String.self)
+        if let text = try? container.decode(String.self) {
             guard let date = Self.parse(text) else {
                 throw DecodingError.dataCorruptedError(
                     in: container, debugDescription: "'\(text)' is not an RFC 3339 timestamp or Unix seconds")
             }
             self.date = date
+        } else {
+            date = Date(timeIntervalSince1970: try container.decode(Double.self))
         }
     }
 

@@ -181,16 +181,12 @@ func hexID(_ number: Int) -> String {
         let bytes = request.encoded(keepAlive: false)
         // Everything but the last 5 bytes: the server has admitted the request and waits for its body.
         try await slow.write(Array(bytes.dropLast(5)))
-        var refused: HTTPTestResponse?
-        for _ in 0..<100 {
-            let response = try await server.postEvent(#"{"message": "second"}"#)
-            if response.status == 429 {
-                refused = response
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))  // the first request is not admitted yet
+        // Wait until the server has admitted it: the one place in the queue is taken.
+        while !server.server.metrics.registry.emitToString().contains("herald_ingest_in_flight 1.0") {
+            try await Task.sleep(for: .milliseconds(10))
         }
-        let response = try #require(refused)
+        let response = try await server.postEvent(#"{"message": "second"}"#)
+        #expect(response.status == 429)
         #expect(response.headers["retry-after"] == "1")
         #expect(response.json["error"] as? String != nil)
         try await slow.write(Array(bytes.suffix(5)))
