@@ -88,10 +88,10 @@ public final class HTTPTestConnection: @unchecked Sendable {
 
     /// Reads one response: its head, then a `Content-Length` or chunked body.
     public func readResponse() async throws -> HTTPTestResponse {
-        let headEnd = try await readUntil(Array("\r\n\r\n".utf8))
-        let head = String(decoding: buffered[..<headEnd], as: UTF8.self)
-        buffered.removeFirst(headEnd + 4)
-        var lines = head.components(separatedBy: "\r\n")
+        let headEnd = try await readUntil(Self.headEnd)
+        let head = String(decoding: buffered[start..<headEnd], as: UTF8.self)
+        consume(upTo: headEnd + 4)
+        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusLine = lines.removeFirst().split(separator: " ")
         guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw ClientError.malformed(head) }
         var headers: [String: String] = [:]
@@ -102,31 +102,46 @@ public final class HTTPTestConnection: @unchecked Sendable {
         var body: [UInt8] = []
         if let length = headers["content-length"].flatMap(Int.init) {
             try await fill(length)
-            body = Array(buffered[..<length])
-            buffered.removeFirst(length)
+            body = Array(buffered[start..<start + length])
+            consume(upTo: start + length)
         } else if headers["transfer-encoding"]?.lowercased() == "chunked" {
             while true {
-                let lineEnd = try await readUntil(Array("\r\n".utf8))
-                let sizeText = String(decoding: buffered[..<lineEnd], as: UTF8.self).split(separator: ";")[0]
-                buffered.removeFirst(lineEnd + 2)
+                let lineEnd = try await readUntil(Self.lineEnd)
+                let sizeText = String(decoding: buffered[start..<lineEnd], as: UTF8.self).split(separator: ";")[0]
+                consume(upTo: lineEnd + 2)
                 guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
                     throw ClientError.malformed("chunk size '\(sizeText)'")
                 }
                 try await fill(size + 2)
-                body += buffered[..<size]
-                buffered.removeFirst(size + 2)
+                body += buffered[start..<start + size]
+                consume(upTo: start + size + 2)
                 if size == 0 { break }
             }
         }
         return HTTPTestResponse(status: status, headers: headers, body: body)
     }
 
+    private static let headEnd = Array("\r\n\r\n".utf8)
+    private static let lineEnd = Array("\r\n".utf8)
+
+    /// Bytes before `start` are consumed; they are dropped only once the buffer is drained, so reading
+    /// never shifts the rest.
+    private var start = 0
+
+    private func consume(upTo end: Int) {
+        start = end
+        if start == buffered.count {
+            buffered.removeAll(keepingCapacity: true)
+            start = 0
+        }
+    }
+
     private func readUntil(_ marker: [UInt8]) async throws -> Int {
-        var searchFrom = 0
+        var searchFrom = start
         while true {
-            if buffered.count >= marker.count {
+            if buffered.count - searchFrom >= marker.count {
                 for index in searchFrom...(buffered.count - marker.count)
-                where buffered[index..<index + marker.count].elementsEqual(marker) {
+                where buffered[index] == marker[0] && buffered[index..<index + marker.count].elementsEqual(marker) {
                     return index
                 }
                 searchFrom = buffered.count - marker.count + 1
@@ -136,7 +151,7 @@ public final class HTTPTestConnection: @unchecked Sendable {
     }
 
     private func fill(_ count: Int) async throws {
-        while buffered.count < count { try await readMore() }
+        while buffered.count - start < count { try await readMore() }
     }
 
     private func readMore() async throws {
