@@ -24,7 +24,7 @@ let benchmarks: @Sendable () -> Void = {
     let p50 = BenchmarkMetric.custom("p50 latency (µs)", useScalingFactor: false)
     let p99 = BenchmarkMetric.custom("p99 latency (µs)", useScalingFactor: false)
     let rssStart = BenchmarkMetric.custom("resident MB after the first 100,000", useScalingFactor: false)
-    let rssEnd = BenchmarkMetric.custom("resident MB at the end", useScalingFactor: false)
+    let rssEnd = BenchmarkMetric.custom("resident MB 1,000 events before the end", useScalingFactor: false)
     let metrics = [throughput, p50, p99, rssStart, rssEnd]
 
     for (name, events) in [("Envelope ingest, 100 rules, 200,000 events", 200_000),

@@ -11,6 +11,8 @@ enum IngestLoad {
         var events: Int
         var elapsed: Duration
         var latencies: LatencyHistogram
+        /// Resident memory of this process (server and driver) after the first 100,000 events (or half the
+        /// run, if shorter) and 1,000 events before the end, both under full load.
         var residentAfterWarmup: Int
         var residentAtEnd: Int
 
@@ -124,6 +126,7 @@ enum IngestLoad {
         let clock = ContinuousClock()
         let warmup = min(100_000, events / 2)
         let residentAfterWarmup = Counter()
+        let residentNearEnd = Counter()
         let started = clock.now
         let latencies = try await withThrowingTaskGroup(of: LatencyHistogram.self) { group in
             for _ in 0..<connections {
@@ -135,6 +138,7 @@ enum IngestLoad {
                         let index = next.take()
                         guard index < events else { break }
                         if index == warmup { residentAfterWarmup.set(residentBytes()) }
+                        if index == events - 1_000 { residentNearEnd.set(residentBytes()) }
                         requests.request(index, into: &bytes)
                         let sent = clock.now
                         try await connection.write(bytes)
@@ -149,11 +153,10 @@ enum IngestLoad {
             return try await group.reduce(into: LatencyHistogram()) { $0.merge($1) }
         }
         let elapsed = clock.now - started
-        let resident = residentBytes()
         try await server.stop()
         return Result(
             events: events, elapsed: elapsed, latencies: latencies,
-            residentAfterWarmup: residentAfterWarmup.take(), residentAtEnd: resident)
+            residentAfterWarmup: residentAfterWarmup.take(), residentAtEnd: residentNearEnd.take())
     }
 
     struct LoadFailure: Error {

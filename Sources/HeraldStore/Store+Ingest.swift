@@ -12,8 +12,8 @@ extension Store {
     public func ingest(_ batch: [IncomingEvent], engine: RuleEngine, now: Date = Date()) async throws -> [IngestOutcome] {
         let eventsPerIssue = configuration.eventsPerIssue
         return try await pool.write { db in
-            let writer = IngestWriter(db: db, engine: engine, now: now, eventsPerIssue: eventsPerIssue)
-            return batch.map { incoming in
+            var writer = IngestWriter(db: db, engine: engine, now: now, eventsPerIssue: eventsPerIssue)
+            return batch.map { incoming -> IngestOutcome in
                 do {
                     var outcome: IngestOutcome?
                     try db.inSavepoint {
@@ -22,6 +22,7 @@ extension Store {
                     }
                     return outcome!
                 } catch {
+                    writer.forgetRolledBackState()
                     return .failed(eventID: incoming.eventID, reason: String(describing: error))
                 }
             }
@@ -35,10 +36,24 @@ private struct IngestWriter {
     let engine: RuleEngine
     let now: Date
     let eventsPerIssue: Int
+    /// Each project's latest release, once read in this batch.
+    private var latestReleases: [Int: String?] = [:]
+
+    init(db: Database, engine: RuleEngine, now: Date, eventsPerIssue: Int) {
+        self.db = db
+        self.engine = engine
+        self.now = now
+        self.eventsPerIssue = eventsPerIssue
+    }
 
     private var nowSeconds: Double { now.timeIntervalSince1970 }
 
-    func write(_ incoming: IncomingEvent) throws -> IngestOutcome {
+    /// After a rolled-back event, what this writer remembers may describe rows that are gone.
+    mutating func forgetRolledBackState() {
+        latestReleases = [:]
+    }
+
+    mutating func write(_ incoming: IncomingEvent) throws -> IngestOutcome {
         let event = incoming.event
         if try Row.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM events WHERE project_id = ? AND event_id = ?"),
@@ -157,18 +172,23 @@ private struct IngestWriter {
     }
 
     /// Records the event's release; returns the project's latest release, which a never-seen release becomes.
-    private func recordRelease(of incoming: IncomingEvent) throws -> String? {
-        if let release = incoming.event.release, !release.isEmpty {
+    private mutating func recordRelease(of incoming: IncomingEvent) throws -> String? {
+        let project = incoming.projectID
+        if let release = incoming.event.release, !release.isEmpty, latestReleases[project] != .some(release) {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO releases (project_id, version, first_seen) VALUES (?, ?, ?)")
-                .execute(arguments: [incoming.projectID, release, nowSeconds])
+                .execute(arguments: [project, release, nowSeconds])
             if db.changesCount == 1 {
                 try db.cachedStatement(sql: "UPDATE projects SET latest_release = ? WHERE id = ?")
-                    .execute(arguments: [release, incoming.projectID])
+                    .execute(arguments: [release, project])
+                latestReleases[project] = .some(release)
                 return release
             }
         }
-        return try String.fetchOne(
-            db.cachedStatement(sql: "SELECT latest_release FROM projects WHERE id = ?"), arguments: [incoming.projectID])
+        if let known = latestReleases[project] { return known }
+        let latest = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT latest_release FROM projects WHERE id = ?"), arguments: [project])
+        latestReleases[project] = .some(latest)
+        return latest
     }
 
     // MARK: Event and counters
