@@ -3,8 +3,7 @@ import Synchronization
 
 /// A program run by a test, with its output collected as it arrives.
 public final class ChildProcess: Sendable {
-    // Process is used from the starting task and its own handlers only; the shared state is behind mutexes.
-    nonisolated(unsafe) private let process: Process
+    private let process: Process
     private let shared = Shared()
 
     private final class Shared: Sendable {

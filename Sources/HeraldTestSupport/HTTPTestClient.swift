@@ -50,24 +50,30 @@ public struct HTTPTestRequest: Sendable {
 /// One TCP connection to a server on loopback.
 public final class HTTPTestConnection: @unchecked Sendable {
     // Used by one task at a time: each request is written, then its response read, before the next.
-    private let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private let channel: any Channel
+    private var inbound: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
     private var buffered: [UInt8] = []
 
     public init(port: Int, host: String = "127.0.0.1") async throws {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self)
         channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
+            .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(InboundBytes(continuation: continuation))
                 }
             }
-        inbound = channel.inbound.makeAsyncIterator()
+            .connect(host: host, port: port).get()
+        inbound = stream.makeAsyncIterator()
+    }
+
+    deinit {
+        channel.close(promise: nil)
     }
 
     /// Sends raw bytes; the test decides whether they make a whole request.
     public func write(_ bytes: [UInt8]) async throws {
-        try await channel.outbound.write(ByteBuffer(bytes: bytes))
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
     }
 
     /// Sends a request and reads its response, keeping the connection open.
@@ -76,14 +82,8 @@ public final class HTTPTestConnection: @unchecked Sendable {
         return try await readResponse()
     }
 
-    deinit {
-        channel.outbound.finish()
-        channel.channel.close(promise: nil)
-    }
-
     public func close() async {
-        channel.outbound.finish()
-        try? await channel.channel.close()
+        try? await channel.close()
     }
 
     /// Reads one response: its head, then a `Content-Length` or chunked body.
@@ -171,5 +171,28 @@ extension HTTPTestRequest {
         let connection = try await HTTPTestConnection(port: port)
         defer { Task { await connection.close() } }
         return try await connection.send(self)
+    }
+}
+
+/// Hands what arrives on a connection to the reading task.
+private final class InboundBytes: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+
+    init(continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        continuation.yield(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        continuation.finish()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        continuation.finish(throwing: error)
+        context.close(promise: nil)
     }
 }
