@@ -16,14 +16,14 @@ import ServiceLifecycle
 /// What `herald serve` needs besides the config file's contents.
 public struct ServerOptions: Sendable {
     public var rulesDirectory: String
-    /// How often the rules directory is checked for changes.
-    public var rulesPollInterval: Duration
+    /// How often the rules directory is checked for changes; nil leaves reloads to SIGHUP and `/-/reload`.
+    public var rulesPollInterval: Duration?
     /// How often retention runs.
     public var retentionInterval: Duration
     public var logger: Logger
 
     public init(
-        rulesDirectory: String = "rules", rulesPollInterval: Duration = .seconds(1),
+        rulesDirectory: String = "rules", rulesPollInterval: Duration? = .seconds(1),
         retentionInterval: Duration = .seconds(600), logger: Logger = Logger(label: "herald")
     ) {
         self.rulesDirectory = rulesDirectory

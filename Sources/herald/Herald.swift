@@ -23,10 +23,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The rules directory; reloaded on SIGHUP, on any change, and on POST /-/reload.")
     var rules = "rules"
 
+    @Option(help: "Seconds between checks of the rules directory for changes; 0 turns the checks off.")
+    var rulesPollInterval: Double = 1
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    func validate() throws {
+        guard rulesPollInterval >= 0, rulesPollInterval.isFinite else {
+            throw ValidationError("--rules-poll-interval must be 0 or more seconds")
+        }
+    }
+
     func run() async throws {
+        // Until the reloader listens for it, a SIGHUP (whose default is to end the process) is ignored.
+        signal(SIGHUP, SIG_IGN)
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -43,7 +54,9 @@ struct Serve: AsyncParsableCommand {
         }
         let server: HeraldServer
         do {
-            server = try HeraldServer(config: config, options: ServerOptions(rulesDirectory: rules, logger: logger))
+            let poll: Duration? = rulesPollInterval > 0 ? .milliseconds(Int64(rulesPollInterval * 1_000)) : nil
+            server = try HeraldServer(
+                config: config, options: ServerOptions(rulesDirectory: rules, rulesPollInterval: poll, logger: logger))
         } catch let diagnostics as Diagnostics {
             printError(diagnostics.description)
             printError("herald: the rules have errors; fix them and start again")

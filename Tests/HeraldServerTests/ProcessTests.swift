@@ -143,6 +143,40 @@ import Testing
         second.signal(SIGTERM)
         #expect(await second.waitForExit() == 0, "\(second.text)")
     }
+
+    /// SIGHUP reloads the rules; file watching is off here, so nothing else could have.
+    @Test func sighupReloadsTheRules() async throws {
+        let directory = TemporaryDirectory()
+        let config = directory.write("herald.yaml", RunningServer.configYAML(directory: directory.path))
+        directory.write("rules/payments.yaml", paymentsRules)
+        let herald = try ChildProcess(
+            ChildProcess.heraldExecutable,
+            ["serve", "--config", config, "--rules", directory.path + "/rules", "--rules-poll-interval", "0"],
+            directory: directory.path)
+        let port = try #require(try await herald.waitForOutput(#"address=127\.0\.0\.1:(\d+)"#).flatMap { Int($0) })
+        let rules = HTTPTestRequest("GET", "/-/rules", headers: [("Authorization", "Bearer \(RunningServer.adminToken)")])
+        let before = try #require(try await rules.send(port: port).json["version"] as? String)
+
+        directory.write("rules/web.yaml", "project: web\nrules:\n  - name: All\n    when: [every_event]\n    then: [{webhook: {name: pager}}]\n")
+        // The reloader may not listen yet right after start-up; until it does, SIGHUP is ignored.
+        var reloaded: String?
+        for _ in 0..<30 where reloaded == nil {
+            herald.signal(SIGHUP)
+            reloaded = try await herald.waitForOutput(#"reason=SIGHUP rules=(2)"#, timeout: .seconds(1))
+        }
+        #expect(reloaded == "2", "\(herald.text)")
+        let after = try await rules.send(port: port).json
+        #expect(after["version"] as? String != before)
+        #expect((after["rules"] as? [Any])?.count == 2)
+
+        // A broken file on SIGHUP: the running set stays, the errors are logged with their place.
+        directory.write("rules/web.yaml", "project: web\nrules:\n  - name: All\n    when: [every_evnt]\n")
+        herald.signal(SIGHUP)
+        #expect(try await herald.waitForOutput(#"(web\.yaml:4:\d+: error: [^\n]*every_evnt)"#) != nil, "\(herald.text)")
+        #expect(try await rules.send(port: port).json["version"] as? String == after["version"] as? String)
+        herald.signal(SIGTERM)
+        #expect(await herald.waitForExit() == 0)
+    }
 }
 
 /// Event ids that got a 200, shared by the client tasks.

@@ -10,7 +10,8 @@ import UnixSignals
 /// directory of rule files. `POST /-/reload` calls `RuleBook.reload` directly.
 struct RuleReloader: Service {
     let book: RuleBook
-    let pollInterval: Duration
+    /// nil: no polling.
+    let pollInterval: Duration?
     let metrics: HeraldMetrics
     let logger: Logger
 
@@ -24,10 +25,12 @@ struct RuleReloader: Service {
                             reload(because: "SIGHUP")
                         }
                     }
-                    group.addTask {
-                        while true {
-                            try await Task.sleep(for: pollInterval)
-                            if book.filesChanged { reload(because: "a rule file changed") }
+                    if let pollInterval {
+                        group.addTask {
+                            while true {
+                                try await Task.sleep(for: pollInterval)
+                                if book.filesChanged { reload(because: "a rule file changed") }
+                            }
                         }
                     }
                 }
