@@ -232,14 +232,11 @@ private struct IngestWriter {
 
     /// Keeps the newest `eventsPerIssue` events of the issue, and any older one a pending delivery needs.
     private func pruneEvents(issue: Int64) throws {
-        guard let boundary = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT id FROM events WHERE issue_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?"),
-            arguments: [issue, eventsPerIssue])
-        else { return }
         try db.cachedStatement(sql: """
-            DELETE FROM events WHERE issue_id = ? AND id <= ?
+            DELETE FROM events WHERE issue_id = ?
+            AND id <= (SELECT id FROM events WHERE issue_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
             AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.event_row_id = events.id AND outbox.status = 'pending')
-            """).execute(arguments: [issue, boundary])
+            """).execute(arguments: [issue, issue, eventsPerIssue])
     }
 
     // MARK: Rules
