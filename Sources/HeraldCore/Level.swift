@@ -21,17 +21,38 @@ public enum Level: Int, Sendable, Hashable, Comparable, CaseIterable {
 
     /// Reads a canonical name (`error`), case-insensitively.
     public init?(name: String) {
-        guard let level = Self.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
-        self = level
+        // Every stored issue and most events spell it in lowercase already; lowercasing allocates.
+        if let level = Self.exactly(name) {
+            self = level
+        } else if let level = Self.exactly(name.lowercased()) {
+            self = level
+        } else {
+            return nil
+        }
     }
 
     /// Reads a level as SDKs send it: canonical names plus the aliases Python's logging and others use.
     public init?(sdkName: String) {
+        if let level = Self.exactly(sdkName) {
+            self = level
+            return
+        }
         switch sdkName.lowercased() {
         case "warn": self = .warning
         case "critical": self = .fatal
         case "log": self = .info
         default: self.init(name: sdkName)
+        }
+    }
+
+    private static func exactly(_ name: String) -> Level? {
+        switch name {
+        case "debug": .debug
+        case "info": .info
+        case "warning": .warning
+        case "error": .error
+        case "fatal": .fatal
+        default: nil
         }
     }
 

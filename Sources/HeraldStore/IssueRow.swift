@@ -4,7 +4,16 @@ import HeraldCore
 
 /// Reads issues from rows of `issues` joined with their project's slug, for the short id.
 enum IssueRow {
-    static let select = "SELECT issues.*, projects.slug AS project_slug FROM issues JOIN projects ON projects.id = issues.project_id"
+    /// The columns in the order `issue(_:)` reads them by position: a lookup by name costs a case-insensitive
+    /// string comparison per column, on every event.
+    static let select = """
+        SELECT issues.id, issues.project_id, issues.number, projects.slug, issues.fingerprint, issues.title,
+               issues.culprit, issues.level, issues.status, issues.substatus, issues.first_seen, issues.last_seen,
+               issues.times_seen, issues.users_seen, issues.last_release, issues.assignee, issues.ignore_kind,
+               issues.ignore_until, issues.ignore_count, issues.ignore_baseline, issues.resolved_at,
+               issues.resolved_in_next_release_after, issues.regressed_at
+        FROM issues JOIN projects ON projects.id = issues.project_id
+        """
 
     static func fetchOne(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> Issue? {
         try Row.fetchOne(db.cachedStatement(sql: "\(select) WHERE \(condition)"), arguments: arguments).map(issue)
@@ -15,26 +24,24 @@ enum IssueRow {
     }
 
     static func issue(_ row: Row) -> Issue {
-        let number: Int = row["number"]
-        let ignore: IgnoreCondition? = switch row["ignore_kind"] as String? {
+        let number: Int = row[2]
+        let ignore: IgnoreCondition? = switch row[16] as String? {
         case "forever": .forever
-        case "until": .until(Date(timeIntervalSince1970: row["ignore_until"]))
-        case "count": .untilMoreEvents(count: row["ignore_count"], baseline: row["ignore_baseline"])
+        case "until": .until(Date(timeIntervalSince1970: row[17]))
+        case "count": .untilMoreEvents(count: row[18], baseline: row[19])
         default: nil
         }
-        let resolution = (row["resolved_at"] as Double?).map {
-            Resolution(at: Date(timeIntervalSince1970: $0), inNextReleaseAfter: row["resolved_in_next_release_after"])
+        let resolution = (row[20] as Double?).map {
+            Resolution(at: Date(timeIntervalSince1970: $0), inNextReleaseAfter: row[21])
         }
         return Issue(
-            id: row["id"], projectID: row["project_id"], number: number,
-            shortID: Issue.shortID(slug: row["project_slug"], number: number), fingerprint: row["fingerprint"],
-            title: row["title"], culprit: row["culprit"], level: Level(name: row["level"]) ?? .error,
-            status: IssueStatus(rawValue: row["status"]) ?? .unresolved,
-            substatus: IssueSubstatus(rawValue: row["substatus"]) ?? .ongoing,
-            firstSeen: Date(timeIntervalSince1970: row["first_seen"]), lastSeen: Date(timeIntervalSince1970: row["last_seen"]),
-            timesSeen: row["times_seen"], usersSeen: row["users_seen"], lastRelease: row["last_release"],
-            assignee: (row["assignee"] as String?).map(Assignee.init(stored:)), ignore: ignore, resolution: resolution,
-            regressedAt: (row["regressed_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            id: row[0], projectID: row[1], number: number, shortID: Issue.shortID(slug: row[3], number: number),
+            fingerprint: row[4], title: row[5], culprit: row[6], level: Level(name: row[7]) ?? .error,
+            status: IssueStatus(rawValue: row[8]) ?? .unresolved, substatus: IssueSubstatus(rawValue: row[9]) ?? .ongoing,
+            firstSeen: Date(timeIntervalSince1970: row[10]), lastSeen: Date(timeIntervalSince1970: row[11]),
+            timesSeen: row[12], usersSeen: row[13], lastRelease: row[14],
+            assignee: (row[15] as String?).map(Assignee.init(stored:)), ignore: ignore, resolution: resolution,
+            regressedAt: (row[22] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldStore
+@testable import HeraldServer
 import HeraldTestSupport
 import Testing
 
@@ -217,5 +218,20 @@ func hexID(_ number: Int) -> String {
         let eventID = try #require(response.json["id"] as? String)
         #expect(try await server.server.store.hasEvent(project: 1, eventID: eventID))
         #expect(try await server.server.store.outboxDepth() == 3)
+    }
+}
+
+@Suite struct SentryAuthTests {
+    @Test(arguments: [
+        ("Sentry sentry_key=abc, sentry_version=7, sentry_client=sentry.python/2.75.0", "abc"),
+        ("Sentry sentry_version=7,sentry_key=k-1", "k-1"),
+        ("sentry_key=only", "only"),
+        ("Sentry  sentry_client=x ,  sentry_key=spaced , sentry_version=7", "spaced"),
+        ("Sentry sentry_key=, sentry_version=7", nil),
+        ("Sentry sentry_secret=s, sentry_version=7", nil),
+        ("Bearer abc", nil),
+    ] as [(String, String?)])
+    func readsTheKeyFromTheHeader(header: String, key: String?) {
+        #expect(SentryAuth.key(inHeader: header) == key)
     }
 }

@@ -172,23 +172,27 @@ struct BearerToken {
 
 /// Where Sentry SDKs put the project key.
 enum SentryAuth {
+    static let header = HTTPField.Name("X-Sentry-Auth")!
+
     /// From `X-Sentry-Auth: Sentry sentry_key=…, sentry_version=7`, `Authorization: Sentry …`, or the
-    /// `sentry_key` query parameter.
+    /// `sentry_key` query parameter. Read on every event, so the header is scanned as bytes.
     static func key(_ request: Request) -> String? {
-        for header in [request.headers[HTTPField.Name("X-Sentry-Auth")!], request.headers[.authorization]] {
-            guard var text = header?.trimmingCharacters(in: .whitespaces) else { continue }
-            if text.lowercased().hasPrefix("sentry ") { text = String(text.dropFirst(7)) }
-            for pair in text.split(separator: ",") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "sentry_key" {
-                    let key = parts[1].trimmingCharacters(in: .whitespaces)
-                    if !key.isEmpty { return key }
-                }
-            }
+        for value in [request.headers[header], request.headers[.authorization]] {
+            if let value, let key = key(inHeader: value) { return key }
         }
         if let key = request.uri.queryParameters["sentry_key"], !key.isEmpty { return String(key) }
         return nil
     }
+
+    /// The `sentry_key` of a `Sentry key=value, key=value` header.
+    static func key(inHeader value: String) -> String? {
+        let tokens = value.utf8.split { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: " ") }
+        guard let token = tokens.first(where: { $0.starts(with: keyPrefix) }) else { return nil }
+        let key = token.dropFirst(keyPrefix.count)
+        return key.isEmpty ? nil : String(decoding: key, as: UTF8.self)
+    }
+
+    private static let keyPrefix = Array("sentry_key=".utf8)
 }
 
 /// The configured projects, found by id or key.
