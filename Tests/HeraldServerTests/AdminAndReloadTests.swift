@@ -146,7 +146,7 @@ import Testing
                   - webhook: {name: pager}
             """)
         var version = before
-        for _ in 0..<200 where version == before {
+        for _ in 0..<800 where version == before {
             try await Task.sleep(for: .milliseconds(25))
             version = server.server.rules.engine.ruleSet.version
         }
