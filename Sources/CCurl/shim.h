@@ -41,4 +41,9 @@ static inline CURLMcode herald_curl_multi_setopt_long(CURLM *handle, CURLMoption
     return curl_multi_setopt(handle, option, value);
 }
 
+/// The result of a finished transfer, read from a CURLMsg (whose `data` is a union).
+static inline CURLcode herald_curl_msg_result(CURLMsg *message) {
+    return message->data.result;
+}
+
 #endif

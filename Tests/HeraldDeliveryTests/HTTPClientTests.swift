@@ -1,0 +1,179 @@
+import Foundation
+import HeraldDelivery
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Testing
+
+/// A real HTTP server on a free loopback port, with the routes the client tests need.
+final class TestHTTPServer: Sendable {
+    let port: Int
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    init() async throws {
+        let router = Router()
+        router.get("/hello") { _, _ in
+            Response(status: .ok, headers: [HTTPField.Name("X-Test")!: "yes"], body: .init(byteBuffer: ByteBuffer(string: "hi")))
+        }
+        router.on("/echo", method: .post) { request, _ in
+            try await Self.echo(request)
+        }
+        router.on("/echo", method: .put) { request, _ in
+            try await Self.echo(request)
+        }
+        router.get("/status/:code") { _, context in
+            let code = Int(context.parameters.get("code") ?? "") ?? 500
+            return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "status \(code)")))
+        }
+        router.get("/slow") { _, _ in
+            try await Task.sleep(for: .milliseconds(1_500))
+            return "late"
+        }
+        var logger = Logger(label: "test-http")
+        logger.logLevel = .critical
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        self.group = group
+        task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        port = await iterator.next() ?? 0
+    }
+
+    private static func echo(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 10 << 20)
+        let contentType = request.headers[.contentType] ?? "-"
+        return Response(
+            status: .ok, headers: [HTTPField.Name("X-Method")!: request.method.rawValue, .contentType: contentType],
+            body: .init(byteBuffer: body))
+    }
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+@Suite struct HTTPClientTests {
+    @Test func getsAndPostsWithHeadersAndBodies() async throws {
+        let server = try await TestHTTPServer()
+        let client = HTTPClient()
+        let hello = try await client.send(HTTPClient.Request("GET", server.url("/hello")))
+        #expect(hello.status == 200)
+        #expect(hello.text == "hi")
+        #expect(hello.headers["x-test"] == "yes")
+
+        let body = Array(#"{"text": "déjà vu"}"#.utf8)
+        let echo = try await client.send(HTTPClient.Request(
+            "POST", server.url("/echo"), headers: [("Content-Type", "application/json; charset=utf-8")], body: body))
+        #expect(echo.status == 200)
+        #expect(echo.body == body)
+        #expect(echo.headers["x-method"] == "POST")
+        #expect(echo.headers["content-type"] == "application/json; charset=utf-8")
+
+        let large = [UInt8]((0..<300_000).map { UInt8($0 % 251) })
+        let put = try await client.send(HTTPClient.Request("PUT", server.url("/echo"), body: large))
+        #expect(put.headers["x-method"] == "PUT")
+        #expect(put.body == large)
+
+        let empty = try await client.send(HTTPClient.Request("POST", server.url("/echo")))
+        #expect(empty.status == 200)
+        #expect(empty.body.isEmpty)
+        client.shutdown()
+        try await server.stop()
+    }
+
+    @Test(arguments: [201, 404, 429, 500, 503])
+    func errorStatusesAreResponsesNotErrors(code: Int) async throws {
+        let server = try await TestHTTPServer()
+        let client = HTTPClient()
+        let response = try await client.send(HTTPClient.Request("GET", server.url("/status/\(code)")))
+        #expect(response.status == code)
+        #expect(response.text == "status \(code)")
+        client.shutdown()
+        try await server.stop()
+    }
+
+    @Test func manyTransfersAtOnce() async throws {
+        let server = try await TestHTTPServer()
+        let client = HTTPClient()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for number in 0..<300 {
+                group.addTask {
+                    let body = Array("request \(number)".utf8)
+                    let response = try await client.send(HTTPClient.Request("POST", server.url("/echo"), body: body))
+                    #expect(response.body == body)
+                }
+            }
+            try await group.waitForAll()
+        }
+        client.shutdown()
+        try await server.stop()
+    }
+
+    @Test func aRefusedConnectionIsAConnectionFailure() async throws {
+        let server = try await TestHTTPServer()
+        let url = server.url("/hello")
+        try await server.stop()
+        let client = HTTPClient()
+        await #expect {
+            try await client.send(HTTPClient.Request("GET", url))
+        } throws: { error in
+            guard case .connectionFailed = error as? HTTPClientError else { return false }
+            return true
+        }
+        client.shutdown()
+    }
+
+    @Test func aSlowAnswerTimesOut() async throws {
+        let server = try await TestHTTPServer()
+        let client = HTTPClient(configuration: .init(totalTimeout: .milliseconds(300)))
+        let started = ContinuousClock.now
+        await #expect {
+            try await client.send(HTTPClient.Request("GET", server.url("/slow")))
+        } throws: { error in
+            guard case .timedOut = error as? HTTPClientError else { return false }
+            return true
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(1_400))
+        // A slow transfer does not hold up another.
+        #expect(try await client.send(HTTPClient.Request("GET", server.url("/hello"))).status == 200)
+        client.shutdown()
+        try await server.stop()
+    }
+
+    @Test func cancellingTheCallerAbandonsTheTransfer() async throws {
+        let server = try await TestHTTPServer()
+        let client = HTTPClient()
+        let task = Task { try await client.send(HTTPClient.Request("GET", server.url("/slow"))) }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        client.shutdown()
+        try await server.stop()
+    }
+
+    @Test func aBadURLOrMethodIsRefusedUpFront() async throws {
+        let client = HTTPClient()
+        for request in [HTTPClient.Request("GET", "ftp://example.com/file"), HTTPClient.Request("GE T", "http://127.0.0.1/")] {
+            await #expect {
+                try await client.send(request)
+            } throws: { error in
+                guard case .invalidRequest = error as? HTTPClientError else { return false }
+                return true
+            }
+        }
+        client.shutdown()
+        await #expect(throws: HTTPClientError.shutDown) {
+            try await client.send(HTTPClient.Request("GET", "http://127.0.0.1/"))
+        }
+    }
+}
