@@ -7,6 +7,17 @@ import NIOCore
 import ServiceLifecycle
 import Testing
 
+/// A request context that knows the client's port, so a test can tell whether connections were reused.
+struct PeerContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let peerPort: Int
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        peerPort = source.channel.remoteAddress?.port ?? -1
+    }
+}
+
 /// A real HTTP server on a free loopback port, with the routes the client tests need.
 final class TestHTTPServer: Sendable {
     let port: Int
@@ -14,7 +25,7 @@ final class TestHTTPServer: Sendable {
     private let task: Task<Void, any Error>
 
     init() async throws {
-        let router = Router()
+        let router = Router(context: PeerContext.self)
         router.get("/hello") { _, _ in
             Response(status: .ok, headers: [HTTPField.Name("X-Test")!: "yes"], body: .init(byteBuffer: ByteBuffer(string: "hi")))
         }
@@ -27,6 +38,9 @@ final class TestHTTPServer: Sendable {
         router.get("/status/:code") { _, context in
             let code = Int(context.parameters.get("code") ?? "") ?? 500
             return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "status \(code)")))
+        }
+        router.get("/peer") { _, context in
+            String(context.peerPort)
         }
         router.get("/slow") { _, _ in
             try await Task.sleep(for: .milliseconds(1_500))
@@ -86,6 +100,18 @@ final class TestHTTPServer: Sendable {
         let empty = try await client.send(HTTPClient.Request("POST", server.url("/echo")))
         #expect(empty.status == 200)
         #expect(empty.body.isEmpty)
+        client.shutdown()
+        try await server.stop()
+    }
+
+    @Test func sequentialRequestsReuseOneConnection() async throws {
+        let server = try await TestHTTPServer()
+        let client = HTTPClient()
+        var ports = Set<String>()
+        for _ in 0..<20 {
+            ports.insert(try await client.send(HTTPClient.Request("GET", server.url("/peer"))).text)
+        }
+        #expect(ports.count == 1, "\(ports)")
         client.shutdown()
         try await server.stop()
     }
