@@ -19,6 +19,8 @@ struct RetentionService: Service {
                         if report.total > 0 {
                             logger.info("retention pruned rows", metadata: report.rows.mapValues { "\($0)" })
                         }
+                    } catch is CancellationError {
+                        throw CancellationError()
                     } catch {
                         logger.error("retention pass failed", metadata: ["error": "\(error)"])
                     }
