@@ -125,8 +125,8 @@ enum IngestLoad {
         let next = Counter()
         let clock = ContinuousClock()
         let warmup = min(100_000, events / 2)
-        let residentAfterWarmup = Counter()
-        let residentNearEnd = Counter()
+        let residentAfterWarmup = Reading()
+        let residentNearEnd = Reading()
         let started = clock.now
         let latencies = try await withThrowingTaskGroup(of: LatencyHistogram.self) { group in
             for _ in 0..<connections {
@@ -156,7 +156,7 @@ enum IngestLoad {
         try await server.stop()
         return Result(
             events: events, elapsed: elapsed, latencies: latencies,
-            residentAfterWarmup: residentAfterWarmup.take(), residentAtEnd: residentNearEnd.take())
+            residentAfterWarmup: residentAfterWarmup.value, residentAtEnd: residentNearEnd.value)
     }
 
     struct LoadFailure: Error {
@@ -172,11 +172,17 @@ enum IngestLoad {
     }
 }
 
-/// Hands out request numbers to the connections; also holds one reading for them.
+/// One measurement, taken by whichever connection gets there.
+final class Reading: Sendable {
+    private let stored = Mutex(0)
+
+    func set(_ newValue: Int) { stored.withLock { $0 = newValue } }
+    var value: Int { stored.withLock { $0 } }
+}
+
+/// Hands out request numbers to the connections.
 final class Counter: Sendable {
     private let value = Mutex(0)
-
-    func set(_ newValue: Int) { value.withLock { $0 = newValue } }
 
     func take() -> Int {
         value.withLock { value in

@@ -14,13 +14,12 @@ public struct Grouping: Sendable, Hashable {
     public var hash: String
 
     public init(event: Event) {
-        let defaults = Self.defaultComponents(of: event)
         if let fingerprint = event.fingerprint, !fingerprint.isEmpty {
             components = fingerprint.flatMap { part -> [String] in
-                Self.isDefaultPlaceholder(part) ? defaults : ["fingerprint:" + part]
+                Self.isDefaultPlaceholder(part) ? Self.defaultComponents(of: event) : ["fingerprint:" + part]
             }
         } else {
-            components = defaults
+            components = Self.defaultComponents(of: event)
         }
         hash = Self.digest(components)
     }

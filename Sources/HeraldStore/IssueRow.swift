@@ -15,8 +15,13 @@ enum IssueRow {
         FROM issues JOIN projects ON projects.id = issues.project_id
         """
 
-    static func fetchOne(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> Issue? {
-        try Row.fetchOne(db.cachedStatement(sql: "\(select) WHERE \(condition)"), arguments: arguments).map(issue)
+    static let byID = select + " WHERE issues.id = ?"
+    static let byFingerprint = select + " WHERE issues.project_id = ? AND issues.fingerprint = ?"
+    static let byShortID = select + " WHERE projects.slug = ? AND issues.number = ?"
+
+    /// One issue by one of the queries above, whose text is built once, not per event.
+    static func fetchOne(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> Issue? {
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map(issue)
     }
 
     static func fetchAll(_ db: Database, sql suffix: String, _ arguments: StatementArguments) throws -> [Issue] {

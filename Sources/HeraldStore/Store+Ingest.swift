@@ -63,7 +63,8 @@ private struct IngestWriter {
         }
         let latestRelease = try recordRelease(of: incoming)
         let userKey = event.userKey
-        var (issue, state) = try issueAfter(incoming)
+        let (updated, state) = try issueAfter(incoming)
+        var issue = updated
         if let userKey, try isNewUser(userKey, issue: issue.id) { issue.usersSeen += 1 }
         try save(issue)
         let eventRowID = try insertEvent(incoming, issue: issue.id, userKey: userKey)
@@ -72,9 +73,8 @@ private struct IngestWriter {
         var result = StoredEventResult(
             eventID: incoming.eventID, issueID: issue.id, shortID: issue.shortID,
             state: state, matchedRules: 0, firedRules: [], deliveries: 0, evaluationTime: .zero)
-        if let current = state {
-            state = current
-            try fire(incoming, issue: issue, state: current, eventRowID: eventRowID, latestRelease: latestRelease,
+        if let state {
+            try fire(incoming, issue: issue, state: state, eventRowID: eventRowID, latestRelease: latestRelease,
                      result: &result)
         }
         if issue.timesSeen > eventsPerIssue { try pruneEvents(issue: issue.id) }
@@ -87,8 +87,7 @@ private struct IngestWriter {
     /// when the issue stays resolved or ignored).
     private func issueAfter(_ incoming: IncomingEvent) throws -> (Issue, IssueState?) {
         let event = incoming.event
-        guard var issue = try IssueRow.fetchOne(
-            db, where: "issues.project_id = ? AND issues.fingerprint = ?", [incoming.projectID, incoming.grouping.hash])
+        guard var issue = try IssueRow.fetchOne(db, IssueRow.byFingerprint, [incoming.projectID, incoming.grouping.hash])
         else {
             return (try createIssue(incoming), .new)
         }

@@ -23,7 +23,7 @@ extension Store {
     @discardableResult
     public func change(issue id: Int64, _ change: IssueChange, now: Date = Date()) async throws -> Issue {
         try await pool.write { db in
-            guard var issue = try IssueRow.fetchOne(db, where: "issues.id = ?", [id]) else {
+            guard var issue = try IssueRow.fetchOne(db, IssueRow.byID, [id]) else {
                 throw StoreError.unknownIssue(String(id))
             }
             switch change {

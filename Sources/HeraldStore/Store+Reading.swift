@@ -122,12 +122,12 @@ extension Store {
     public func issue(_ reference: String) async throws -> Issue? {
         try await pool.read { db in
             if let id = Int64(reference) {
-                return try IssueRow.fetchOne(db, where: "issues.id = ?", [id])
+                return try IssueRow.fetchOne(db, IssueRow.byID, [id])
             }
             guard let dash = reference.lastIndex(of: "-"), let number = Int(reference[reference.index(after: dash)...])
             else { return nil }
             let slug = reference[..<dash].lowercased()
-            return try IssueRow.fetchOne(db, where: "projects.slug = ? AND issues.number = ?", [slug, number])
+            return try IssueRow.fetchOne(db, IssueRow.byShortID, [slug, number])
         }
     }
 

@@ -10,28 +10,23 @@ import HeraldCore
 
 /// Herald's database.
 public final class Store: Sendable {
-    /// Retention and durability settings.
+    /// Retention settings.
     public struct Configuration: Sendable {
         /// Events kept per issue; older ones are deleted as new ones arrive, unless a pending delivery
         /// still refers to them.
         public var eventsPerIssue: Int
         /// How long counters, claims, firings and finished deliveries are kept.
         public var counterRetention: TimeInterval
-        /// `true`: every commit reaches the disk before it returns (SQLite `synchronous=FULL`), so an
-        /// acknowledged event survives a power cut, not only a crash.
-        public var durableCommits: Bool
 
         public static let defaultEventsPerIssue = 100
         public static let defaultCounterRetention: TimeInterval = 30 * 86_400
 
         public init(
             eventsPerIssue: Int = Self.defaultEventsPerIssue,
-            counterRetention: TimeInterval = Self.defaultCounterRetention,
-            durableCommits: Bool = true
+            counterRetention: TimeInterval = Self.defaultCounterRetention
         ) {
             self.eventsPerIssue = eventsPerIssue
             self.counterRetention = counterRetention
-            self.durableCommits = durableCommits
         }
     }
 
@@ -46,9 +41,10 @@ public final class Store: Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         var options = GRDB.Configuration()
-        let synchronous = configuration.durableCommits ? "FULL" : "NORMAL"
+        // Every commit reaches the disk before it returns, so an acknowledged event survives a power cut,
+        // not only a crash. Batched commits keep this affordable.
         options.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         options.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: options)

@@ -169,8 +169,9 @@ extension HTTPTestRequest {
     /// Sends the request on a connection of its own, closed afterwards.
     public func send(port: Int) async throws -> HTTPTestResponse {
         let connection = try await HTTPTestConnection(port: port)
-        defer { Task { await connection.close() } }
-        return try await connection.send(self)
+        let response = try await connection.send(self)
+        await connection.close()
+        return response
     }
 }
 

@@ -33,8 +33,9 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         if request.uri.path.hasPrefix("/api/"), !request.uri.path.hasPrefix("/api/v1/") {
             headers[HTTPField.Name("X-Sentry-Error")!] = message
         }
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var text = ""
+        JSONWriter.write(body, into: &text)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func badRequest(_ message: String, field: String? = nil) -> APIError {

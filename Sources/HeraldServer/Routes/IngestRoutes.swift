@@ -198,21 +198,24 @@ enum SentryAuth {
 /// The configured projects, found by id or key.
 struct ProjectDirectory: Sendable {
     private let byID: [Int: Config.Project]
+    /// In id order, so that a key two projects share (a config mistake) always finds the same one.
+    private let ordered: [Config.Project]
 
     init(_ projects: [Config.Project]) {
         byID = Dictionary(projects.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        ordered = byID.values.sorted { $0.id < $1.id }
     }
 
     func project(id: Int) -> Config.Project? { byID[id] }
 
-    func project(slug: String) -> Config.Project? { byID.values.first { $0.slug == slug } }
+    func project(slug: String) -> Config.Project? { ordered.first { $0.slug == slug } }
 
     func project(id: Int, accepts key: String) -> Bool {
         byID[id]?.keys.contains { ConstantTime.equal($0.value, key) } ?? false
     }
 
     func project(key: String) -> Config.Project? {
-        byID.values.sorted { $0.id < $1.id }.first { project in project.keys.contains { ConstantTime.equal($0.value, key) } }
+        ordered.first { project in project.keys.contains { ConstantTime.equal($0.value, key) } }
     }
 }
 
