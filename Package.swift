@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // C libraries, each wrapped by exactly one Swift module.
@@ -62,9 +63,29 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(name: "HeraldHTTP", dependencies: ["CCurl"]),
+        .target(
+            name: "HeraldChat",
+            dependencies: [
+                "HeraldCore",
+                "HeraldConfig",
+                "HeraldHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "HeraldDelivery",
-            dependencies: ["CCurl"]
+            dependencies: [
+                "HeraldCore",
+                "HeraldConfig",
+                "HeraldRules",
+                "HeraldStore",
+                "HeraldChat",
+                "HeraldHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "HeraldServer",
@@ -73,6 +94,9 @@ let package = Package(
                 "HeraldConfig",
                 "HeraldRules",
                 "HeraldStore",
+                "HeraldChat",
+                "HeraldDelivery",
+                "HeraldHTTP",
                 "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,6 +112,10 @@ let package = Package(
                 "HeraldConfig",
                 "HeraldRules",
                 "HeraldServer",
+                "HeraldStore",
+                "HeraldChat",
+                "HeraldDelivery",
+                "HeraldHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -99,8 +127,12 @@ let package = Package(
                 "HeraldConfig",
                 "HeraldRules",
                 "HeraldServer",
+                "HeraldStore",
+                "HeraldChat",
                 "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -120,9 +152,24 @@ let package = Package(
             dependencies: ["HeraldStore", "HeraldRules", "HeraldCore", "HeraldConfig", "HeraldTestSupport"]
         ),
         .testTarget(
+            name: "HeraldChatTests",
+            dependencies: [
+                "HeraldChat", "HeraldCore", "HeraldConfig", "HeraldTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
             name: "HeraldDeliveryTests",
             dependencies: [
-                "HeraldDelivery",
+                "HeraldDelivery", "HeraldStore", "HeraldChat", "HeraldHTTP", "HeraldServer", "HeraldCore",
+                "HeraldConfig", "HeraldTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "HeraldHTTPTests",
+            dependencies: [
+                "HeraldHTTP",
                 "HeraldTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -10,6 +10,7 @@ public struct Config: Sendable {
     public var users: [User]
     public var server: Server
     public var storage: Storage
+    public var delivery: Delivery
     /// Guards the admin API and `/-/` endpoints; without one they answer 401 to everyone.
     public var adminToken: Secret?
 
@@ -21,6 +22,7 @@ public struct Config: Sendable {
         users: [User] = [],
         server: Server = Server(),
         storage: Storage = Storage(),
+        delivery: Delivery = Delivery(),
         adminToken: Secret? = nil
     ) {
         self.projects = projects
@@ -30,6 +32,7 @@ public struct Config: Sendable {
         self.users = users
         self.server = server
         self.storage = storage
+        self.delivery = delivery
         self.adminToken = adminToken
     }
 
@@ -95,12 +98,21 @@ public struct Config: Sendable {
         public var url: String
         public var token: Secret?
         public var webhookURL: Secret?
+        /// The team whose channels rules name; the bot API needs it to turn a channel name into an id.
+        public var team: String?
+        /// Where a message goes when a channel taken from a tag does not exist.
+        public var fallbackChannel: String?
 
-        public init(name: String, url: String, token: Secret? = nil, webhookURL: Secret? = nil) {
+        public init(
+            name: String, url: String, token: Secret? = nil, webhookURL: Secret? = nil, team: String? = nil,
+            fallbackChannel: String? = nil
+        ) {
             self.name = name
             self.url = url
             self.token = token
             self.webhookURL = webhookURL
+            self.team = team
+            self.fallbackChannel = fallbackChannel
         }
     }
 
@@ -177,6 +189,51 @@ public struct Config: Sendable {
             self.sqlite = sqlite
             self.eventsPerIssue = eventsPerIssue
             self.retentionDays = retentionDays
+        }
+    }
+
+    /// How the outbox is drained.
+    public struct Delivery: Sendable, Hashable {
+        /// What a rule firing again for an issue posts in a channel that already shows the issue.
+        public enum RepeatFirings: String, Sendable, Hashable, CaseIterable {
+            /// A reply in the first message's thread, and the first message's counts brought up to date.
+            case thread
+            /// A new message each time.
+            case newMessage = "new_message"
+        }
+
+        public var repeatFirings: RepeatFirings
+        /// A message that could not be sent for this long (seconds since it was queued) is given up.
+        public var giveUpAfter: Double
+        /// Messages a channel may receive at once before pacing to one per `channelInterval`.
+        public var channelBurst: Int
+        /// Seconds between messages to one channel once its burst is spent (Slack allows about one a second).
+        public var channelInterval: Double
+        /// Seconds one request to a chat platform or webhook may take, connect included.
+        public var requestTimeout: Double
+        /// Requests in progress at once, over all targets.
+        public var maxInFlight: Int
+        /// Requests in progress at once to one workspace, connector or webhook, so that one slow target cannot
+        /// take every slot.
+        public var maxInFlightPerTarget: Int
+        /// The first retry's delay in seconds; each later one doubles it, with jitter, up to `maxRetryDelay`.
+        public var retryDelay: Double
+        public var maxRetryDelay: Double
+
+        public init(
+            repeatFirings: RepeatFirings = .thread, giveUpAfter: Double = 86_400, channelBurst: Int = 3,
+            channelInterval: Double = 1, requestTimeout: Double = 10, maxInFlight: Int = 512,
+            maxInFlightPerTarget: Int = 128, retryDelay: Double = 2, maxRetryDelay: Double = 600
+        ) {
+            self.repeatFirings = repeatFirings
+            self.giveUpAfter = giveUpAfter
+            self.channelBurst = channelBurst
+            self.channelInterval = channelInterval
+            self.requestTimeout = requestTimeout
+            self.maxInFlight = maxInFlight
+            self.maxInFlightPerTarget = maxInFlightPerTarget
+            self.retryDelay = retryDelay
+            self.maxRetryDelay = maxRetryDelay
         }
     }
 

@@ -73,7 +73,7 @@ private struct ConfigReading {
     let reader: YAMLReader
 
     func read(_ root: Node) -> Config? {
-        let topKeys = ["projects", "slack", "mattermost", "webhooks", "users", "server", "storage", "admin_token"]
+        let topKeys = ["projects", "slack", "mattermost", "webhooks", "users", "server", "storage", "delivery", "admin_token"]
         guard let fields = reader.mapping(root, "the config", allowed: topKeys, required: ["projects"]) else {
             return nil
         }
@@ -102,6 +102,7 @@ private struct ConfigReading {
         }
         if let node = fields["server"], let server = server(node) { config.server = server }
         if let node = fields["storage"], let storage = storage(node) { config.storage = storage }
+        if let node = fields["delivery"], let delivery = delivery(node) { config.delivery = delivery }
         config.adminToken = fields["admin_token"].flatMap { secret($0, "admin_token") }
         return config
     }
@@ -138,6 +139,44 @@ private struct ConfigReading {
             storage.retentionDays = days
         }
         return storage
+    }
+
+    private func delivery(_ node: Node) -> Config.Delivery? {
+        let allowed = [
+            "repeat_firings", "give_up_after_hours", "channel_burst", "channel_interval_seconds",
+            "request_timeout_seconds", "max_in_flight", "max_in_flight_per_target", "retry_delay_seconds",
+            "max_retry_delay_seconds",
+        ]
+        guard let fields = reader.mapping(node, "delivery", allowed: allowed) else { return nil }
+        var delivery = Config.Delivery()
+        if let node = fields["repeat_firings"], let name = text(node, "repeat_firings") {
+            if let mode = Config.Delivery.RepeatFirings(rawValue: name) {
+                delivery.repeatFirings = mode
+            } else {
+                let modes = Config.Delivery.RepeatFirings.allCases.map(\.rawValue)
+                reader.report("unknown repeat_firings '\(name)'; \(allowedValuesHint(for: name, among: modes))", at: node)
+            }
+        }
+        func seconds(_ key: String, _ range: ClosedRange<Double>, scale: Double = 1) -> Double? {
+            fields[key].flatMap { reader.number($0, key, range: range) }.map { $0 * scale }
+        }
+        if let value = seconds("give_up_after_hours", 0.0001...720, scale: 3_600) { delivery.giveUpAfter = value }
+        if let value = seconds("channel_interval_seconds", 0...60) { delivery.channelInterval = value }
+        if let value = seconds("request_timeout_seconds", 0.1...300) { delivery.requestTimeout = value }
+        if let value = seconds("retry_delay_seconds", 0.001...3_600) { delivery.retryDelay = value }
+        if let value = seconds("max_retry_delay_seconds", 0.001...86_400) { delivery.maxRetryDelay = value }
+        if let value = fields["channel_burst"].flatMap({ reader.int($0, "channel_burst", range: 1...100) }) {
+            delivery.channelBurst = value
+        }
+        if let value = fields["max_in_flight"].flatMap({ reader.int($0, "max_in_flight", range: 1...10_000) }) {
+            delivery.maxInFlight = value
+        }
+        if let value = fields["max_in_flight_per_target"].flatMap({
+            reader.int($0, "max_in_flight_per_target", range: 1...10_000)
+        }) {
+            delivery.maxInFlightPerTarget = value
+        }
+        return delivery
     }
 
     /// Reads each element of a list, keeping its node so later checks can point at it.
@@ -183,7 +222,7 @@ private struct ConfigReading {
     }
 
     private func mattermost(_ node: Node) -> Config.MattermostConnector? {
-        let allowed = ["name", "url", "token", "webhook_url"]
+        let allowed = ["name", "url", "token", "webhook_url", "team", "fallback_channel"]
         guard let fields = reader.mapping(node, "Mattermost connector", allowed: allowed, required: ["name", "url"]),
             let name = fields["name"].flatMap({ text($0, "name") }),
             let url = fields["url"].flatMap({ url($0, "url") })
@@ -191,7 +230,9 @@ private struct ConfigReading {
         let connector = Config.MattermostConnector(
             name: name, url: url,
             token: fields["token"].flatMap { secret($0, "token") },
-            webhookURL: fields["webhook_url"].flatMap { secret($0, "webhook_url") })
+            webhookURL: fields["webhook_url"].flatMap { secret($0, "webhook_url") },
+            team: fields["team"].flatMap { text($0, "team") },
+            fallbackChannel: fields["fallback_channel"].flatMap { text($0, "fallback_channel") })
         if connector.token == nil && connector.webhookURL == nil {
             reader.report("Mattermost connector '\(name)' needs a 'token' (bot REST API) or a 'webhook_url'", at: node)
         }

@@ -137,6 +137,18 @@ public final class YAMLReader {
         return value
     }
 
+    /// A number within `range`.
+    public func number(_ node: Node, _ field: String, range: ClosedRange<Double>) -> Double? {
+        guard let value = number(node, field) else { return nil }
+        guard range.contains(value) else {
+            func plain(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+            report("'\(field)' must be between \(plain(range.lowerBound)) and \(plain(range.upperBound)), not \(plain(value))",
+                   at: node)
+            return nil
+        }
+        return value
+    }
+
     public func bool(_ node: Node, _ field: String) -> Bool? {
         guard case .scalar(let scalar) = node else {
             report("'\(field)' must be true or false, not \(kindName(node))", at: node)

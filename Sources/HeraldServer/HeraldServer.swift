@@ -6,7 +6,10 @@
 // `Store.ingest` (issue update, counters, rule evaluation, firings, outbox rows) and then answers the requests.
 
 import Foundation
+import HeraldChat
 import HeraldConfig
+import HeraldDelivery
+import HeraldHTTP
 import HeraldStore
 import Hummingbird
 import Logging
@@ -40,6 +43,8 @@ public struct HeraldServer: Sendable {
     public let rules: RuleBook
     public let metrics: HeraldMetrics
     public let pipeline: IngestPipeline
+    public let dispatcher: Dispatcher
+    public let http: HTTPClient
     public let options: ServerOptions
 
     /// Opens the store and loads the rules; a rule or storage error here stops the start.
@@ -54,8 +59,16 @@ public struct HeraldServer: Sendable {
         try store.syncProjects(config.projects.map { ($0.id, $0.slug) })
         rules = try RuleBook(directory: options.rulesDirectory, config: config)
         metrics = HeraldMetrics()
+        http = HTTPClient(configuration: HTTPClient.Configuration(
+            totalTimeout: .milliseconds(Int64(config.delivery.requestTimeout * 1_000))))
+        let courier = Courier(config: config, http: http, signer: ButtonSigner(key: try store.callbackKey()))
+        let dispatcher = Dispatcher(
+            store: store, courier: courier, policy: config.delivery, metrics: DeliveryMetrics(factory: metrics.factory),
+            logger: options.logger)
+        self.dispatcher = dispatcher
         pipeline = IngestPipeline(
-            store: store, rules: rules, metrics: metrics, logger: options.logger, capacity: config.server.ingestQueue)
+            store: store, rules: rules, metrics: metrics, logger: options.logger, capacity: config.server.ingestQueue,
+            deliveriesQueued: { dispatcher.rowsAdded() })
     }
 
     /// The Hummingbird application with Herald's routes and services; `onServerRunning` gets the bound port.
@@ -74,11 +87,12 @@ public struct HeraldServer: Sendable {
         let logger = options.logger
         let ruleSet = rules.engine.ruleSet
         // The server is the application's last service, so it stops first: by the time the pipeline drains
-        // and closes, no request can add to it.
+        // and closes, no request can add to it. Delivery stops last, finishing the attempts in progress.
         return Application(
             router: router,
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
             services: [
+                dispatcher,
                 pipeline,
                 RuleReloader(book: rules, pollInterval: options.rulesPollInterval, metrics: metrics, logger: logger),
                 RetentionService(store: store, interval: options.retentionInterval, logger: logger),

@@ -147,6 +147,52 @@ enum Schema {
                 CREATE INDEX outbox_by_age ON outbox (updated_at);
                 """)
         }
+        migrator.registerMigration("v2-delivery") { db in
+            try db.execute(sql: """
+                -- Where a message went, once sent; `channel_template` marks a channel rendered from the event,
+                -- which may not exist and then falls back to the target's fallback channel.
+                ALTER TABLE outbox ADD COLUMN channel_template TEXT;
+                ALTER TABLE outbox ADD COLUMN delivered_channel TEXT;
+                ALTER TABLE outbox ADD COLUMN delivered_ref TEXT;
+                ALTER TABLE outbox ADD COLUMN delivered_at REAL;
+                CREATE INDEX outbox_pending ON outbox (id) WHERE status = 'pending';
+
+                -- Every chat message Herald posted for an issue: the handle later updates and thread replies
+                -- need. `channel` is the channel as the rule named it, `channel_id` where the message went
+                -- (they differ for a fallback channel); `thread_ref` is the parent's ref for a thread reply.
+                CREATE TABLE message_handles (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    issue_id INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    channel_id TEXT NOT NULL,
+                    message_ref TEXT NOT NULL,
+                    thread_ref TEXT,
+                    outbox_id INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE INDEX message_handles_by_issue ON message_handles (issue_id, kind, target, channel);
+                CREATE INDEX message_handles_by_age ON message_handles (updated_at);
+
+                -- Channel names resolved to ids, per workspace or connector.
+                CREATE TABLE chat_channels (
+                    kind TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    channel_id TEXT NOT NULL,
+                    resolved_at REAL NOT NULL,
+                    PRIMARY KEY (kind, target, name)
+                ) WITHOUT ROWID;
+
+                -- Values Herald makes for itself once, such as the key that signs Mattermost button contexts.
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -274,12 +274,13 @@ private struct IngestWriter {
         for delivery in deliveries {
             try db.cachedStatement(sql: """
                 INSERT INTO outbox (project_id, issue_id, event_row_id, event_id, kind, target, channel, rules, tags,
-                                    notes, problem, status, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                                    notes, problem, channel_template, status, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
                 """).execute(arguments: [
                     incoming.projectID, issue.id, eventRowID, incoming.eventID, delivery.kind.rawValue, delivery.target,
                     delivery.channel, JSONText.array(delivery.rules), JSONText.array(delivery.tags),
-                    JSONText.array(delivery.notes), delivery.problem, nowSeconds, nowSeconds, nowSeconds,
+                    JSONText.array(delivery.notes), delivery.problem, delivery.channelTemplate, nowSeconds, nowSeconds,
+                    nowSeconds,
                 ])
         }
         result.firedRules = fired.map(\.name)

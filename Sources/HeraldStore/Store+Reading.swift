@@ -38,11 +38,17 @@ public struct OutboxEntry: Sendable {
     public var tags: [String]
     public var notes: [String]
     public var problem: String?
-    /// `pending` until delivery settles it.
+    /// A `DeliveryStatus`: `pending` until delivery settles it.
     public var status: String
     public var attempts: Int
     public var createdAt: Date
     public var lastError: String?
+    public var nextAttemptAt: Date
+    public var updatedAt: Date
+    /// The channel id and message ref (Slack `ts`, Mattermost post id) once delivered to chat.
+    public var deliveredChannel: String?
+    public var deliveredRef: String?
+    public var deliveredAt: Date?
 }
 
 /// Which issues to list.
@@ -191,14 +197,8 @@ extension Store {
                 arguments += [eventID]
             }
             arguments += [limit]
-            return try Row.fetchAll(db, sql: sql + " ORDER BY id DESC LIMIT ?", arguments: arguments).map { row in
-                OutboxEntry(
-                    id: row["id"], issueID: row["issue_id"], eventID: row["event_id"], kind: row["kind"],
-                    target: row["target"], channel: row["channel"], rules: JSONText.decodeArray(row["rules"]),
-                    tags: JSONText.decodeArray(row["tags"]), notes: JSONText.decodeArray(row["notes"]),
-                    problem: row["problem"], status: row["status"], attempts: row["attempts"],
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]), lastError: row["last_error"])
-            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id DESC LIMIT ?", arguments: arguments)
+                .map(OutboxEntry.init(row:))
         }
     }
 

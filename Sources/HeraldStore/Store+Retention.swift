@@ -9,7 +9,7 @@ extension Store {
     }
 
     /// Deletes what retention no longer keeps: counter buckets, action-interval claims and rule firings older
-    /// than the counter retention, and finished deliveries as old. Events are pruned as they arrive.
+    /// than the counter retention, and finished deliveries and message handles as old. Events are pruned as they arrive.
     ///
     /// Works in chunks of `chunk` rows, one transaction each, so ingestion is never held up for long.
     public func prune(now: Date = Date(), chunk: Int = 5_000) async throws -> PruneReport {
@@ -35,6 +35,10 @@ extension Store {
             """, [cutoff, chunk]))
         deletions.append(("outbox", """
             DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE updated_at < ? AND status != 'pending' LIMIT ?)
+            """, [cutoff, chunk]))
+
+        deletions.append(("message_handles", """
+            DELETE FROM message_handles WHERE id IN (SELECT id FROM message_handles WHERE updated_at < ? LIMIT ?)
             """, [cutoff, chunk]))
 
         var report = PruneReport()

@@ -16,30 +16,50 @@ public final class RunningServer: Sendable {
     public static let adminToken = "admin-secret"
 
     /// A config for tests: the payments (id 1, key `pk-1`) and web (id 2, key `wk-2`) projects, two Slack
-    /// workspaces, a Mattermost connector, a webhook, and users of every role. `extra` is appended.
-    public static func configYAML(directory: String, extra: String = "") -> String {
-        """
+    /// workspaces (acme, and globex with the fallback channel `#alerts`), a Mattermost connector (ops, team
+    /// `ops`), a webhook (pager, signed with `hook-secret`), and users of every role. `extra` is appended.
+    ///
+    /// With `chat`, every chat target and the webhook point at that double; without one they point at a
+    /// closed loopback port, so deliveries stay pending and nothing leaves the machine.
+    public static func configYAML(directory: String, extra: String = "", chat: ChatDouble? = nil) -> String {
+        let closed = "http://127.0.0.1:9"
+        return """
         projects:
           - {id: 1, slug: payments, keys: [pk-1, pk-1b]}
           - {id: 2, slug: web, keys: [wk-2]}
         slack:
           signing_secret: signing
           workspaces:
-            - {name: acme, token: xoxb-acme}
-            - {name: globex, token: xoxb-globex, fallback_channel: "#alerts"}
+            - {name: acme, token: xoxb-acme, api_url: "\(chat?.slackURL ?? closed + "/api")"}
+            - {name: globex, token: xoxb-globex, api_url: "\(chat?.slackURL ?? closed + "/api")", fallback_channel: "#alerts"}
         mattermost:
-          - {name: ops, url: "https://mm.example.com", token: mm-token}
+          - {name: ops, url: "\(chat?.mattermostURL ?? closed)", token: mm-token, team: ops}
         webhooks:
-          - {name: pager, url: "https://events.example.com/herald"}
+          - {name: pager, url: "\(chat?.webhookURL("pager") ?? closed + "/hooks/pager")", secret: hook-secret}
         users:
           - {email: alice@example.com, name: Alice, role: admin}
+          - {email: bob@example.com, name: Bob, role: member}
+          - {email: carol@example.com, name: Carol, role: stakeholder}
         storage:
           sqlite: \(directory)/data/herald.sqlite
         admin_token: \(adminToken)
         server:
           port: 0
+          public_url: "https://herald.example.com"
         \(extra)
         """
+    }
+
+    /// A chat double with the workspaces, team and channels `configYAML` names: acme (`xoxb-acme`: payments,
+    /// oncall, backend), globex (`xoxb-globex`: alerts, ops) and the Mattermost team ops (`mm-token`:
+    /// incidents, alerts).
+    public static func chatDouble() async throws -> ChatDouble {
+        try await ChatDouble(
+            slack: [
+                "acme": (token: "xoxb-acme", channels: ["payments", "oncall", "backend"]),
+                "globex": (token: "xoxb-globex", channels: ["alerts", "ops"]),
+            ],
+            mattermost: ["ops": (token: "mm-token", channels: ["incidents", "alerts"])])
     }
 
     /// Starts a server on `configYAML` (default: `configYAML(directory:)`) with the given rule files.
@@ -103,4 +123,22 @@ public final class RunningServer: Sendable {
     public func postEvent(_ json: String, key: String = "pk-1") async throws -> HTTPTestResponse {
         try await send(HTTPTestRequest("POST", "/api/v1/events", headers: [("Authorization", "Bearer \(key)")], json: json))
     }
+}
+
+/// Waits until `condition` holds, checking every 20 ms, and fails after `timeout`: for effects that happen
+/// in the background, such as deliveries. The timeout only bounds a failing test; it asserts nothing.
+public func eventually(
+    timeout: Duration = .seconds(15), _ what: String = "condition",
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw EventuallyTimedOut(what: what) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+public struct EventuallyTimedOut: Error, CustomStringConvertible {
+    public var what: String
+    public var description: String { "timed out waiting for \(what)" }
 }

@@ -21,10 +21,13 @@ public final class Delivery: Sendable, Hashable, CustomStringConvertible {
     /// Set when the channel could not be rendered for this event (a channel template's tag is missing);
     /// delivery then falls back to the workspace's fallback channel or fails with this reason.
     public let problem: String?
+    /// The template the channel was rendered from, when it takes parts from the event: such a channel may
+    /// not exist, and then the workspace's fallback channel takes the message.
+    public let channelTemplate: String?
 
     public init(
         kind: DeliveryKind, target: String, channel: String?, rules: [String], tags: [String] = [],
-        notes: [String] = [], problem: String? = nil
+        notes: [String] = [], problem: String? = nil, channelTemplate: String? = nil
     ) {
         self.kind = kind
         self.target = target
@@ -33,6 +36,7 @@ public final class Delivery: Sendable, Hashable, CustomStringConvertible {
         self.tags = tags
         self.notes = notes
         self.problem = problem
+        self.channelTemplate = channelTemplate
     }
 
     /// Whether two deliveries go to the same place and so merge into one.
@@ -48,13 +52,14 @@ public final class Delivery: Sendable, Hashable, CustomStringConvertible {
         }
         return Delivery(
             kind: kind, target: target, channel: channel, rules: union(rules, other.rules), tags: union(tags, other.tags),
-            notes: union(notes, other.notes), problem: problem)
+            notes: union(notes, other.notes), problem: problem, channelTemplate: channelTemplate ?? other.channelTemplate)
     }
 
     public static func == (lhs: Delivery, rhs: Delivery) -> Bool {
         lhs === rhs
             || (lhs.kind == rhs.kind && lhs.target == rhs.target && lhs.channel == rhs.channel && lhs.rules == rhs.rules
-                && lhs.tags == rhs.tags && lhs.notes == rhs.notes && lhs.problem == rhs.problem)
+                && lhs.tags == rhs.tags && lhs.notes == rhs.notes && lhs.problem == rhs.problem
+                && lhs.channelTemplate == rhs.channelTemplate)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -115,11 +120,12 @@ struct DeliveryPlan {
             switch template.render(event: event, project: project) {
             case .success(let channel):
                 add(Delivery(kind: base.kind, target: base.target, channel: channel, rules: base.rules, tags: base.tags,
-                             notes: base.notes))
+                             notes: base.notes, channelTemplate: template.source))
             case .failure(let missing):
                 add(Delivery(kind: base.kind, target: base.target, channel: template.source, rules: base.rules,
                              tags: base.tags, notes: base.notes,
-                             problem: "channel \(template.source) cannot be rendered: \(missing)"))
+                             problem: "channel \(template.source) cannot be rendered: \(missing)",
+                             channelTemplate: template.source))
             }
         }
     }

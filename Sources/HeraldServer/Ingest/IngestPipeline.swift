@@ -37,15 +37,21 @@ public final class IngestPipeline: Service, Sendable {
     public let capacity: Int
     /// At most this many events go into one transaction.
     let maxBatch: Int
+    /// Called after a commit that queued deliveries, so delivery starts on them at once.
+    let deliveriesQueued: @Sendable () -> Void
     private let state = Mutex(State())
 
-    public init(store: Store, rules: RuleBook, metrics: HeraldMetrics, logger: Logger, capacity: Int, maxBatch: Int = 1_000) {
+    public init(
+        store: Store, rules: RuleBook, metrics: HeraldMetrics, logger: Logger, capacity: Int, maxBatch: Int = 1_000,
+        deliveriesQueued: @escaping @Sendable () -> Void = {}
+    ) {
         self.store = store
         self.rules = rules
         self.metrics = metrics
         self.logger = logger
         self.capacity = capacity
         self.maxBatch = maxBatch
+        self.deliveriesQueued = deliveriesQueued
     }
 
     // MARK: Admission
@@ -170,6 +176,8 @@ public final class IngestPipeline: Service, Sendable {
     }
 
     private func record(_ outcomes: [IngestOutcome]) {
+        var queued = 0
+        defer { if queued > 0 { deliveriesQueued() } }
         for outcome in outcomes {
             switch outcome {
             case .stored(let result):
@@ -182,6 +190,7 @@ public final class IngestPipeline: Service, Sendable {
                 if result.matchedRules > 0 { metrics.ruleMatchesTotal.increment(by: result.matchedRules) }
                 if !result.firedRules.isEmpty { metrics.ruleFiringsTotal.increment(by: result.firedRules.count) }
                 if result.deliveries > 0 { metrics.deliveriesQueuedTotal.increment(by: result.deliveries) }
+                queued += result.deliveries
             case .duplicate:
                 metrics.eventsAcceptedTotal.increment()
             case .failed(let eventID, let reason):

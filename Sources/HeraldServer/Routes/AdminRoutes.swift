@@ -24,6 +24,10 @@ struct AdminRoutes {
             try authorize(request)
             return try await showIssue(context.parameters.get("id") ?? "")
         }
+        router.get("/api/v1/deliveries") { request, _ in
+            try authorize(request)
+            return try await listDeliveries(request)
+        }
         router.post("/-/reload") { request, _ in
             try authorize(request)
             let outcome = RuleReloader.reload(rules, because: "POST /-/reload", metrics: metrics, logger: logger)
@@ -113,6 +117,59 @@ struct AdminRoutes {
              "state": firing.state, "rule_set_version": firing.ruleSetVersion]
         }
         body["deliveries"] = try await store.deliveries(issue: issue.id).map(deliveryJSON)
+        body["messages"] = try await store.messageHandles(issue: issue.id).map { handle -> [String: any Sendable] in
+            var json: [String: any Sendable] = [
+                "kind": handle.kind, "target": handle.target, "channel": handle.channel, "channel_id": handle.channelID,
+                "ref": handle.ref,
+            ]
+            json["thread_ref"] = handle.threadRef
+            return json
+        }
+        return try JSONResponse(body)
+    }
+
+    // MARK: Deliveries
+
+    /// `GET /api/v1/deliveries?status=failed,dead&issue=PAYMENTS-3&kind=slack&target=acme&limit=50&before=ID`,
+    /// newest first; `next_before` continues the list.
+    private func listDeliveries(_ request: Request) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var query = DeliveryQuery()
+        if let text = parameters["status"].map(String.init) {
+            for name in text.split(separator: ",") {
+                guard let status = DeliveryStatus(rawValue: String(name)) else {
+                    let names = DeliveryStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIError.badRequest("unknown status '\(name)'; expected one of \(names)", field: "status")
+                }
+                query.statuses.append(status)
+            }
+        }
+        if let text = parameters["issue"].map(String.init) {
+            guard let issue = try await store.issue(text) else {
+                throw APIError.badRequest("no issue '\(text.prefix(40))'", field: "issue")
+            }
+            query.issueID = issue.id
+        }
+        if let kind = parameters["kind"].map(String.init) {
+            guard ["slack", "mattermost", "webhook"].contains(kind) else {
+                throw APIError.badRequest("unknown kind '\(kind)'; expected slack, mattermost or webhook", field: "kind")
+            }
+            query.kind = kind
+        }
+        query.target = parameters["target"].map(String.init)
+        if let text = parameters["before"].map(String.init) {
+            guard let before = Int64(text) else { throw APIError.badRequest("before must be a delivery id", field: "before") }
+            query.beforeID = before
+        }
+        if let text = parameters["limit"].map(String.init) {
+            guard let limit = Int(text), (1...500).contains(limit) else {
+                throw APIError.badRequest("limit must be 1 to 500", field: "limit")
+            }
+            query.limit = limit
+        }
+        let entries = try await store.deliveries(query)
+        var body: [String: any Sendable] = ["deliveries": entries.map(deliveryJSON)]
+        if entries.count == query.limit, let last = entries.last { body["next_before"] = last.id }
         return try JSONResponse(body)
     }
 
@@ -145,13 +202,18 @@ struct AdminRoutes {
 
     private func deliveryJSON(_ entry: OutboxEntry) -> [String: any Sendable] {
         var json: [String: any Sendable] = [
-            "id": entry.id, "event_id": entry.eventID, "kind": entry.kind, "target": entry.target, "rules": entry.rules,
-            "tags": entry.tags, "status": entry.status, "attempts": entry.attempts,
-            "created_at": Timestamp.text(entry.createdAt),
+            "id": entry.id, "issue_id": entry.issueID, "event_id": entry.eventID, "kind": entry.kind,
+            "target": entry.target, "rules": entry.rules, "tags": entry.tags, "status": entry.status,
+            "attempts": entry.attempts, "created_at": Timestamp.text(entry.createdAt),
+            "updated_at": Timestamp.text(entry.updatedAt),
         ]
         json["channel"] = entry.channel
         json["problem"] = entry.problem
         json["last_error"] = entry.lastError
+        if entry.status == DeliveryStatus.pending.rawValue { json["next_attempt_at"] = Timestamp.text(entry.nextAttemptAt) }
+        json["delivered_channel"] = entry.deliveredChannel
+        json["delivered_ref"] = entry.deliveredRef
+        json["delivered_at"] = entry.deliveredAt.map(Timestamp.text)
         if !entry.notes.isEmpty { json["notes"] = entry.notes }
         return json
     }
@@ -176,72 +238,10 @@ struct AdminRoutes {
     }
 }
 
-/// JSON that is already encoded, placed as is.
-struct RawJSON: Sendable {
-    var data: Data
-}
-
-/// RFC 3339 in UTC with milliseconds.
-enum Timestamp {
-    static func text(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-    }
-}
-
 /// A 200 (or given status) answer with a JSON body built from dictionaries, arrays and scalars.
 func JSONResponse(_ body: [String: any Sendable], status: HTTPResponse.Status = .ok) throws -> Response {
     var text = ""
     JSONWriter.write(body, into: &text)
     return Response(status: status, headers: [.contentType: "application/json"],
                     body: .init(byteBuffer: ByteBuffer(string: text)))
-}
-
-/// Writes JSON with keys sorted, so answers are stable and easy to read.
-enum JSONWriter {
-    static func write(_ value: (any Sendable)?, into text: inout String) {
-        switch value {
-        case nil: text += "null"
-        case let string as String: string_(string, into: &text)
-        case let bool as Bool: text += bool ? "true" : "false"
-        case let int as Int: text += String(int)
-        case let int as Int64: text += String(int)
-        case let double as Double: text += double.isFinite ? String(double) : "null"
-        case let raw as RawJSON: text += String(decoding: raw.data, as: UTF8.self)
-        case let array as [any Sendable]:
-            text += "["
-            for (index, element) in array.enumerated() {
-                if index > 0 { text += "," }
-                write(element, into: &text)
-            }
-            text += "]"
-        case let object as [String: any Sendable]:
-            text += "{"
-            for (index, key) in object.keys.sorted().enumerated() {
-                if index > 0 { text += "," }
-                string_(key, into: &text)
-                text += ":"
-                write(object[key]!, into: &text)
-            }
-            text += "}"
-        default:
-            string_(String(describing: value!), into: &text)
-        }
-    }
-
-    private static func string_(_ string: String, into text: inout String) {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case let control where control.value < 0x20:
-                text += String(format: "\\u%04x", control.value)
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
-    }
 }

@@ -7,7 +7,8 @@ import Synchronization
 /// one process (tests) never share counts. `GET /metrics` renders the registry.
 public final class HeraldMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
+    /// Makes metrics in this server's registry, for the parts that keep their own (delivery).
+    public let factory: PrometheusMetricsFactory
 
     public let eventsAcceptedTotal: CoreMetrics.Counter
     public let issuesCreatedTotal: CoreMetrics.Counter
@@ -31,6 +32,10 @@ public final class HeraldMetrics: Sendable {
         ]
         factory.durationHistogramBuckets = [
             "herald_rule_evaluation_seconds": fine,
+            "herald_delivery_attempt_seconds": [
+                .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250),
+                .seconds(1), .seconds(2.5), .seconds(10), .seconds(30),
+            ],
             "herald_ingest_batch_seconds": [
                 .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
                 .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(1_000),

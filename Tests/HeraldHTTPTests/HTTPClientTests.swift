@@ -1,5 +1,5 @@
 import Foundation
-import HeraldDelivery
+import HeraldHTTP
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -160,10 +160,10 @@ final class TestHTTPServer: Sendable {
 
     @Test func aSlowAnswerTimesOut() async throws {
         let server = try await TestHTTPServer()
-        let client = HTTPClient(configuration: .init(totalTimeout: .milliseconds(300)))
+        let client = HTTPClient()
         let started = ContinuousClock.now
         await #expect {
-            try await client.send(HTTPClient.Request("GET", server.url("/slow")))
+            try await client.send(HTTPClient.Request("GET", server.url("/slow"), timeout: .milliseconds(300)))
         } throws: { error in
             guard case .timedOut = error as? HTTPClientError else { return false }
             return true

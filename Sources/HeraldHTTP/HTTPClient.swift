@@ -1,4 +1,4 @@
-// HeraldDelivery sends what the outbox holds. Its HTTP client runs on libcurl's multi interface: one driver
+// HeraldHTTP is Herald's outbound HTTP client. It runs on libcurl's multi interface: one driver
 // thread moves every transfer at once and keeps connections alive between them (and multiplexes over
 // HTTP/2 where the server offers it); callers just `await` a response. No libcurl type leaves this module.
 
@@ -13,14 +13,18 @@ extension HTTPClient {
         public var url: String
         public var headers: [(String, String)]
         public var body: [UInt8]
+        /// For the whole exchange; nil takes the client's `totalTimeout`.
+        public var timeout: Duration?
 
         public init(
-            _ method: String = "GET", _ url: String, headers: [(String, String)] = [], body: [UInt8] = []
+            _ method: String = "GET", _ url: String, headers: [(String, String)] = [], body: [UInt8] = [],
+            timeout: Duration? = nil
         ) {
             self.method = method
             self.url = url
             self.headers = headers
             self.body = body
+            self.timeout = timeout
         }
     }
 
@@ -281,7 +285,7 @@ private final class Transfer {
         herald_curl_easy_setopt_long(
             easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout))
         herald_curl_easy_setopt_long(
-            easy, CURLOPT_TIMEOUT_MS, Self.milliseconds(configuration.totalTimeout))
+            easy, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout ?? configuration.totalTimeout))
         herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0)
         herald_curl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
         herald_curl_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))

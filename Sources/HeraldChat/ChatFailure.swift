@@ -1,0 +1,81 @@
+import Foundation
+import HeraldHTTP
+
+/// Why a request to a chat platform or webhook did not succeed, sorted by what delivery should do next.
+public enum ChatFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// HTTP 429: wait exactly this many seconds before calling this method of this target again.
+    case rateLimited(retryAfter: Double)
+    /// A 5xx, a timeout, a dropped connection or a platform error that says "try later": retry with backoff.
+    /// The request may have gone through.
+    case transient(String)
+    /// Refused for good (`channel_not_found`, `invalid_auth`, a 4xx…): retrying cannot help.
+    case permanent(code: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .rateLimited(let seconds): "rate limited: retry after \(seconds.formattedSeconds)"
+        case .transient(let reason): reason
+        case .permanent(let code, let detail): detail.isEmpty ? code : "\(code): \(detail)"
+        }
+    }
+
+    /// The platform's error code for permanent failures.
+    public var code: String? {
+        if case .permanent(let code, _) = self { return code }
+        return nil
+    }
+
+    /// A transport failure: the request got no answer.
+    static func transport(_ error: any Error) -> ChatFailure {
+        switch error {
+        case let error as HTTPClientError:
+            if case .invalidRequest(let reason) = error { return .permanent(code: "invalid_request", detail: reason) }
+            return .transient(error.description)
+        default:
+            return .transient(String(describing: error))
+        }
+    }
+
+    /// What an HTTP status says before the body is read: 429 and 5xx; nil for anything else.
+    static func status(_ response: HTTPClient.Response) -> ChatFailure? {
+        if response.status == 429 {
+            return .rateLimited(retryAfter: retryAfter(response) ?? 1)
+        }
+        if response.status >= 500 || response.status == 408 {
+            return .transient("HTTP \(response.status)\(snippet(response).map { ": " + $0 } ?? "")")
+        }
+        return nil
+    }
+
+    /// `Retry-After` in seconds (an HTTP date is turned into seconds from now); Mattermost's
+    /// `X-Ratelimit-Reset` (seconds) when there is no `Retry-After`.
+    static func retryAfter(_ response: HTTPClient.Response) -> Double? {
+        if let value = response.headers["retry-after"]?.trimmingCharacters(in: .whitespaces) {
+            if let seconds = Double(value), seconds >= 0 { return seconds }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            if let date = formatter.date(from: value) { return max(0, date.timeIntervalSinceNow) }
+        }
+        if let reset = response.headers["x-ratelimit-reset"].flatMap(Double.init), reset >= 0 { return reset }
+        return nil
+    }
+
+    /// The start of a response body, for error messages.
+    static func snippet(_ response: HTTPClient.Response) -> String? {
+        let text = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text.fitted(to: 300)
+    }
+}
+
+extension Double {
+    /// "1 s", "1.5 s".
+    var formattedSeconds: String {
+        self == rounded() ? "\(Int(self)) s" : "\(self) s"
+    }
+}
+
+/// The JSON object a platform answered with, or nil when the body is not one.
+func jsonObject(_ body: [UInt8]) -> [String: Any]? {
+    (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+}

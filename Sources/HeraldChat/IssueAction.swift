@@ -1,0 +1,89 @@
+import Foundation
+
+/// What a button or menu choice in an alert asks Herald to do to the issue.
+///
+/// Its text form (`resolve`, `ignore:1800s`, `ignore:10events`, `assign:alice@example.com`…) is what the
+/// buttons carry, prefixed with the issue id (`42:resolve`), so a click names its issue and its action and
+/// nothing else is needed to act on it.
+public enum IssueAction: Sendable, Hashable, CustomStringConvertible {
+    case resolve
+    case resolveInNextRelease
+    case unresolve
+    case ignore(IgnoreChoice)
+    case assign(email: String)
+    case unassign
+    case acknowledge
+
+    /// How long an ignore lasts.
+    public enum IgnoreChoice: Sendable, Hashable {
+        case duration(seconds: Int)
+        case moreEvents(Int)
+        case forever
+    }
+
+    /// The Ignore menu, in the order it is shown.
+    public static let ignoreMenu: [(label: String, choice: IgnoreChoice)] = [
+        ("for 30 minutes", .duration(seconds: 1_800)),
+        ("for 2 hours", .duration(seconds: 7_200)),
+        ("for 24 hours", .duration(seconds: 86_400)),
+        ("until 10 more events", .moreEvents(10)),
+        ("until 100 more events", .moreEvents(100)),
+        ("forever", .forever),
+    ]
+
+    /// The text form, without the issue id.
+    public var description: String {
+        switch self {
+        case .resolve: "resolve"
+        case .resolveInNextRelease: "resolve_next_release"
+        case .unresolve: "unresolve"
+        case .ignore(.duration(let seconds)): "ignore:\(seconds)s"
+        case .ignore(.moreEvents(let count)): "ignore:\(count)events"
+        case .ignore(.forever): "ignore:forever"
+        case .assign(let email): "assign:\(email)"
+        case .unassign: "unassign"
+        case .acknowledge: "ack"
+        }
+    }
+
+    /// The action's family: what a Mattermost context signs, since a menu's choice arrives beside it.
+    public var family: String {
+        switch self {
+        case .resolve, .resolveInNextRelease, .unresolve, .acknowledge: description
+        case .ignore: "ignore"
+        case .assign, .unassign: "assign"
+        }
+    }
+
+    /// Reads the text form.
+    public init?(_ text: String) {
+        switch text {
+        case "resolve": self = .resolve
+        case "resolve_next_release": self = .resolveInNextRelease
+        case "unresolve": self = .unresolve
+        case "unassign": self = .unassign
+        case "ack": self = .acknowledge
+        case "ignore:forever": self = .ignore(.forever)
+        case _ where text.hasPrefix("ignore:") && text.hasSuffix("events"):
+            guard let count = Int(text.dropFirst(7).dropLast(6)), count > 0 else { return nil }
+            self = .ignore(.moreEvents(count))
+        case _ where text.hasPrefix("ignore:") && text.hasSuffix("s"):
+            guard let seconds = Int(text.dropFirst(7).dropLast()), seconds > 0 else { return nil }
+            self = .ignore(.duration(seconds: seconds))
+        case _ where text.hasPrefix("assign:") && text.count > 7:
+            self = .assign(email: String(text.dropFirst(7)))
+        default: return nil
+        }
+    }
+
+    /// The value a Slack button or option carries: `<issue id>:<action>`.
+    public func value(issue: Int64) -> String { "\(issue):\(self)" }
+
+    /// Reads a Slack button or option value.
+    public static func parse(value: String) -> (issue: Int64, action: IssueAction)? {
+        guard let colon = value.firstIndex(of: ":"), let issue = Int64(value[..<colon]),
+            let action = IssueAction(String(value[value.index(after: colon)...]))
+        else { return nil }
+        return (issue, action)
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import HeraldCore
+
+/// A Mattermost message: one Slack-style attachment carrying the alert, with interactive buttons whose
+/// signed context points back at Herald.
+public struct MattermostMessage: Sendable {
+    public var text: String
+    public var attachment: [String: any Sendable]
+
+    /// Mattermost's attachment footer limit.
+    public static let footerLimit = 300
+    /// Keeps a post well inside Mattermost's 16,383-character message limit.
+    static let textLimit = 6_000
+
+    public init(text: String, attachment: [String: any Sendable]) {
+        self.text = text
+        self.attachment = attachment
+    }
+
+    /// The full alert. `actionsURL` is where Mattermost sends clicks (`<public_url>/mattermost/actions`); the
+    /// buttons are left out when there is no signer, as an incoming webhook without one cannot be acted on.
+    public static func alert(_ alert: AlertMessage, actionsURL: String, signer: ButtonSigner?) -> MattermostMessage {
+        var body: [String] = []
+        if let culprit = alert.culprit { body.append("`\(culprit.fitted(to: 500))`") }
+        if let excerpt = alert.excerpt, !alert.title.contains(excerpt) {
+            body.append("```\n\(excerpt.replacingOccurrences(of: "```", with: "'''").fitted(to: 2_000))\n```")
+        }
+        if let state = alert.stateSummary { body.append("**\(state.fitted(to: 500))**") }
+        body.append("**Events:** \(alert.events) · **Users:** \(alert.users) · **First seen:** \(Timestamp.text(alert.firstSeen))")
+        if !alert.notes.isEmpty { body.append(":memo: " + alert.notes.joined(separator: "\n").fitted(to: 2_000)) }
+
+        var fields: [[String: any Sendable]] = [
+            field("Project", alert.project), field("Environment", alert.environment), field("Release", alert.release),
+        ]
+        fields += alert.tags.map { field($0.key, $0.value) }
+        let rules = alert.rules.joined(separator: ", ")
+        var attachment: [String: any Sendable] = [
+            "fallback": alert.fallbackText.fitted(to: 1_000),
+            "color": alert.level.color,
+            "title": "\(alert.level.emoji) \(alert.title)".fitted(to: 1_000),
+            "title_link": alert.url,
+            "text": body.joined(separator: "\n").fitted(to: textLimit),
+            "fields": fields,
+            "footer": "\(alert.rules.count == 1 ? "Rule" : "Rules"): \(rules) · \(alert.shortID) · Herald"
+                .fitted(to: footerLimit),
+        ]
+        if alert.isTest { attachment["pretext"] = ":test_tube: Test notification sent by `herald notify-test`" }
+        if let signer { attachment["actions"] = actions(alert, url: actionsURL, signer: signer) }
+        return MattermostMessage(text: alert.fallbackText, attachment: attachment)
+    }
+
+    /// A thread reply for a repeat firing.
+    public static func reply(_ alert: AlertMessage) -> MattermostMessage {
+        var attachment: [String: any Sendable] = [
+            "fallback": "Fired again: \(alert.fallbackText)".fitted(to: 1_000),
+            "color": alert.level.color,
+            "text": "Fired again: **\(alert.rules.joined(separator: ", ").fitted(to: 1_000))** — event `\(alert.eventID)`\n"
+                + "**Events:** \(alert.events) · **Users:** \(alert.users)",
+        ]
+        if !alert.tags.isEmpty { attachment["fields"] = alert.tags.map { field($0.key, $0.value) } }
+        return MattermostMessage(text: "Fired again: \(alert.fallbackText)", attachment: attachment)
+    }
+
+    /// The bot API's `POST /api/v4/posts` body.
+    public func postBody(channelID: String, rootID: String? = nil) -> [UInt8] {
+        var body: [String: any Sendable] = [
+            "channel_id": channelID, "message": "", "props": ["attachments": [attachment]] as [String: any Sendable],
+        ]
+        body["root_id"] = rootID
+        return Array(JSONWriter.text(body).utf8)
+    }
+
+    /// The `PUT /api/v4/posts/<id>/patch` body: only the attachment changes.
+    public func patchBody() -> [UInt8] {
+        Array(JSONWriter.text(["message": "", "props": ["attachments": [attachment]] as [String: any Sendable]]).utf8)
+    }
+
+    /// An incoming webhook's body; `channel` overrides the hook's own channel.
+    public func webhookBody(channel: String?) -> [UInt8] {
+        var body: [String: any Sendable] = ["attachments": [attachment], "username": "Herald"]
+        body["channel"] = channel.map(MattermostClient.channelName)
+        return Array(JSONWriter.text(body).utf8)
+    }
+
+    private static func field(_ title: String, _ value: String?) -> [String: any Sendable] {
+        ["title": title.fitted(to: 200), "value": (value.flatMap { $0.isEmpty ? nil : $0 } ?? "—").fitted(to: 1_000),
+         "short": true]
+    }
+
+    /// Buttons and menus whose context holds the issue, the action and their signature. Action ids may hold
+    /// letters and digits only.
+    private static func actions(_ alert: AlertMessage, url: String, signer: ButtonSigner) -> [[String: any Sendable]] {
+        let issue = alert.issueID
+        func integration(_ action: String, family: String) -> [String: any Sendable] {
+            ["url": url, "context": [
+                "issue_id": issue, "action": action,
+                "signature": signer.signature(issue: issue, family: family),
+            ] as [String: any Sendable]]
+        }
+        func button(_ id: String, _ label: String, _ action: IssueAction, style: String? = nil) -> [String: any Sendable] {
+            var button: [String: any Sendable] = [
+                "id": id, "type": "button", "name": label,
+                "integration": integration(action.description, family: action.family),
+            ]
+            button["style"] = style
+            return button
+        }
+        func menu(_ id: String, _ label: String, family: String, _ options: [(String, IssueAction)]) -> [String: any Sendable] {
+            ["id": id, "type": "select", "name": label,
+             "options": options.map { ["text": $0.0.fitted(to: 75), "value": $0.1.description] as [String: any Sendable] },
+             "integration": integration(family, family: family)]
+        }
+        var actions: [[String: any Sendable]] = []
+        actions.append(alert.status == .resolved
+            ? button("unresolve", "Unresolve", .unresolve) : button("resolve", "Resolve", .resolve, style: "primary"))
+        if alert.status == .ignored {
+            actions.append(button("unignore", "Stop ignoring", .unresolve))
+        } else {
+            actions.append(menu("ignore", "Ignore…", family: "ignore",
+                                IssueAction.ignoreMenu.map { ($0.label, .ignore($0.choice)) }))
+        }
+        var people = alert.assignees.map { ($0.name, IssueAction.assign(email: $0.email)) }
+        if alert.assignee != nil { people.insert(("Unassign", .unassign), at: 0) }
+        if !people.isEmpty { actions.append(menu("assign", "Assign…", family: "assign", people)) }
+        actions.append(button("ack", "Acknowledge", .acknowledge))
+        return actions
+    }
+}

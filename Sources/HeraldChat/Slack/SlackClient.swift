@@ -1,0 +1,75 @@
+import Foundation
+import HeraldConfig
+import HeraldHTTP
+
+/// Calls the Slack Web API of one workspace, with its bot token.
+public struct SlackClient: Sendable {
+    public let workspace: Config.SlackWorkspace
+    private let http: HTTPClient
+
+    /// Slack's errors that say the request might succeed later. Slack warns that the message may have been
+    /// posted all the same, so a retry can duplicate it; everything else in `ok:false` is final.
+    public static let transientErrors: Set<String> = [
+        "internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
+    ]
+
+    public init(workspace: Config.SlackWorkspace, http: HTTPClient) {
+        self.workspace = workspace
+        self.http = http
+    }
+
+    /// Where a message was posted.
+    public struct Posted: Sendable, Hashable {
+        /// The channel's id, whatever name it was posted to.
+        public var channel: String
+        public var ts: String
+    }
+
+    /// `chat.postMessage`; `channel` is an id or a `#name`.
+    public func postMessage(_ message: SlackMessage, channel: String, threadTS: String? = nil)
+        async throws(ChatFailure) -> Posted
+    {
+        let answer = try await call("chat.postMessage", body: message.postBody(channel: channel, threadTS: threadTS))
+        guard let id = answer["channel"] as? String, let ts = answer["ts"] as? String else {
+            throw .transient("chat.postMessage answered ok without a channel and ts")
+        }
+        return Posted(channel: id, ts: ts)
+    }
+
+    /// `chat.update` of a message Herald posted.
+    public func update(_ message: SlackMessage, channel: String, ts: String) async throws(ChatFailure) {
+        _ = try await call("chat.update", body: message.updateBody(channel: channel, ts: ts))
+    }
+
+    /// One Web API call with a JSON body; the answer's object when Slack says `ok`.
+    public func call(_ method: String, body: [UInt8]) async throws(ChatFailure) -> [String: Any] {
+        let response: HTTPClient.Response
+        do {
+            response = try await send(method, body: body)
+        } catch {
+            throw .transport(error)
+        }
+        if let failure = ChatFailure.status(response) { throw failure }
+        guard response.status == 200 else {
+            throw .permanent(code: "http_\(response.status)", detail: ChatFailure.snippet(response) ?? "")
+        }
+        guard let answer = jsonObject(response.body), let ok = answer["ok"] as? Bool else {
+            throw .transient("\(method) answered with something other than Slack's JSON: \(ChatFailure.snippet(response) ?? "empty body")")
+        }
+        if ok { return answer }
+        let code = answer["error"] as? String ?? "unknown_error"
+        if Self.transientErrors.contains(code) { throw .transient("\(method): \(code)") }
+        throw .permanent(code: code, detail: "\(method) refused: \(code)")
+    }
+
+    /// The request as sent, and the exact answer: for `herald test-connection`.
+    public func send(_ method: String, body: [UInt8]) async throws -> HTTPClient.Response {
+        try await http.send(HTTPClient.Request(
+            "POST", "\(workspace.apiURL)/\(method)",
+            headers: [
+                ("Authorization", "Bearer \(workspace.token.value)"),
+                ("Content-Type", "application/json; charset=utf-8"),
+            ],
+            body: body))
+    }
+}

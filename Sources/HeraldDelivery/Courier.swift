@@ -1,0 +1,235 @@
+import Foundation
+import HeraldChat
+import HeraldConfig
+import HeraldCore
+import HeraldHTTP
+import HeraldStore
+import Synchronization
+
+/// Makes one attempt at one delivery: renders the message for its platform, finds the channel, posts (or
+/// replies in the issue's thread and brings the first message up to date), and says how it went.
+///
+/// It holds no queue and decides nothing about retries; the `Dispatcher` does. `herald notify-test` and
+/// `herald test-connection` use it directly, so what they send is what delivery sends.
+public struct Courier: Sendable {
+    public let config: Config
+    private let http: HTTPClient
+    private let signer: ButtonSigner
+    /// Channel ids already known; `Dispatcher` fills it from the database before sending.
+    public let channels: ChannelCache
+
+    /// How an attempt ended.
+    public enum Result: Sendable {
+        /// Sent; chat messages have a handle. `note` records a side step that failed without failing the
+        /// delivery, such as bringing the first message's counts up to date.
+        case delivered(MessageHandle?, resolved: ResolvedChannel?, note: String?)
+        /// Not sent. `scope` names what a 429 blocks: one method of one target.
+        case failed(ChatFailure, scope: String)
+    }
+
+    public init(config: Config, http: HTTPClient, signer: ButtonSigner, channels: ChannelCache = ChannelCache()) {
+        self.config = config
+        self.http = http
+        self.signer = signer
+        self.channels = channels
+    }
+
+    /// Where Mattermost sends button clicks.
+    public var mattermostActionsURL: String { config.server.publicURL + "/mattermost/actions" }
+
+    /// The alert one delivery shows.
+    public func alert(for delivery: PendingDelivery, isTest: Bool = false) -> AlertMessage {
+        let event = delivery.eventPayload.flatMap { try? JSONDecoder().decode(Event.self, from: $0) }
+        return AlertMessage(
+            issue: delivery.issue, event: event, eventID: delivery.eventID, project: delivery.projectSlug,
+            rules: delivery.rules, tags: delivery.tags, notes: delivery.notes, publicURL: config.server.publicURL,
+            assignees: config.users.filter { $0.role != .stakeholder }, isTest: isTest)
+    }
+
+    /// The rate-limit scope of a delivery's first request: what a 429 on it blocks.
+    public static func scope(kind: String, target: String) -> String {
+        switch kind {
+        case "slack": "slack:\(target):chat.postMessage"
+        case "mattermost": "mattermost:\(target):posts"
+        default: "\(kind):\(target)"
+        }
+    }
+
+    /// One attempt. `parent` is the issue's first message in this channel; with it the message becomes a
+    /// thread reply and the parent is updated.
+    public func deliver(_ delivery: PendingDelivery, parent: MessageHandle?, isTest: Bool = false) async -> Result {
+        let alert = alert(for: delivery, isTest: isTest)
+        let scope = Self.scope(kind: delivery.kind, target: delivery.target)
+        do throws(ChatFailure) {
+            switch delivery.kind {
+            case "slack": return try await slack(delivery, alert: alert, parent: parent)
+            case "mattermost": return try await mattermost(delivery, alert: alert, parent: parent)
+            case "webhook":
+                guard let webhook = config.webhook(named: delivery.target) else {
+                    throw ChatFailure.permanent(code: "unknown_target", detail: "webhook '\(delivery.target)' is not in the config")
+                }
+                let body = WebhookBody.make(alert, eventPayload: delivery.eventPayload, delivery: delivery.id)
+                try await WebhookClient(webhook: webhook, http: http).post(body: body, delivery: delivery.id)
+                return .delivered(nil, resolved: nil, note: nil)
+            default:
+                throw ChatFailure.permanent(code: "unknown_kind", detail: "no delivery kind '\(delivery.kind)'")
+            }
+        } catch {
+            return .failed(error, scope: scope)
+        }
+    }
+
+    // MARK: Slack
+
+    private func slack(_ delivery: PendingDelivery, alert: AlertMessage, parent: MessageHandle?)
+        async throws(ChatFailure) -> Result
+    {
+        guard let workspace = config.slackWorkspace(named: delivery.target) else {
+            throw .permanent(code: "unknown_target", detail: "Slack workspace '\(delivery.target)' is not in the config")
+        }
+        let client = SlackClient(workspace: workspace, http: http)
+        let requested = delivery.channel ?? ""
+        if let parent {
+            let posted = try await client.postMessage(.reply(alert), channel: parent.channelID, threadTS: parent.ref)
+            var note: String?
+            do {
+                try await client.update(.alert(alert), channel: parent.channelID, ts: parent.ref)
+            } catch {
+                note = "the first message's counts were not updated: \(error)"
+            }
+            let handle = MessageHandle(
+                issueID: delivery.issue.id, kind: "slack", target: workspace.name, channel: requested,
+                channelID: posted.channel, ref: posted.ts, threadRef: parent.ref)
+            return .delivered(handle, resolved: nil, note: note)
+        }
+        let message = SlackMessage.alert(alert)
+        let channel = try chatChannel(delivery, fallback: workspace.fallbackChannel)
+        var posted: SlackClient.Posted
+        var resolvedName: String? = channel.name
+        do throws(ChatFailure) {
+            let address = channels.id(kind: "slack", target: workspace.name, name: channel.name) ?? channel.name
+            posted = try await client.postMessage(message, channel: address)
+        } catch {
+            // A channel made from a tag may simply not exist: the fallback channel takes the message.
+            guard error.code == "channel_not_found", delivery.channelTemplate != nil, !channel.isFallback,
+                let fallback = workspace.fallbackChannel
+            else { throw error }
+            posted = try await client.postMessage(message, channel: fallback)
+            resolvedName = fallback
+        }
+        let resolved = resolvedName.flatMap { name -> ResolvedChannel? in
+            guard name != posted.channel else { return nil }
+            channels.remember(kind: "slack", target: workspace.name, name: name, id: posted.channel)
+            return ResolvedChannel(kind: "slack", target: workspace.name, name: name, id: posted.channel)
+        }
+        let handle = MessageHandle(
+            issueID: delivery.issue.id, kind: "slack", target: workspace.name, channel: requested,
+            channelID: posted.channel, ref: posted.ts)
+        return .delivered(handle, resolved: resolved, note: nil)
+    }
+
+    // MARK: Mattermost
+
+    private func mattermost(_ delivery: PendingDelivery, alert: AlertMessage, parent: MessageHandle?)
+        async throws(ChatFailure) -> Result
+    {
+        guard let connector = config.mattermostConnector(named: delivery.target) else {
+            throw .permanent(code: "unknown_target", detail: "Mattermost connector '\(delivery.target)' is not in the config")
+        }
+        let client = MattermostClient(connector: connector, http: http)
+        let requested = delivery.channel ?? ""
+        guard client.usesBotAPI else {
+            // An incoming webhook posts by channel name and returns no post id: no threads, no updates.
+            let channel = try chatChannel(delivery, fallback: connector.fallbackChannel)
+            let message = MattermostMessage.alert(alert, actionsURL: mattermostActionsURL, signer: signer)
+            try await client.postWebhook(message, channel: channel.name)
+            return .delivered(nil, resolved: nil, note: nil)
+        }
+        if let parent {
+            let id = try await client.createPost(.reply(alert), channelID: parent.channelID, rootID: parent.ref)
+            var note: String?
+            do {
+                try await client.patchPost(
+                    id: parent.ref, .alert(alert, actionsURL: mattermostActionsURL, signer: signer))
+            } catch {
+                note = "the first post's counts were not updated: \(error)"
+            }
+            let handle = MessageHandle(
+                issueID: delivery.issue.id, kind: "mattermost", target: connector.name, channel: requested,
+                channelID: parent.channelID, ref: id, threadRef: parent.ref)
+            return .delivered(handle, resolved: nil, note: note)
+        }
+        let channel = try chatChannel(delivery, fallback: connector.fallbackChannel)
+        var resolved: ResolvedChannel?
+        let channelID: String
+        do throws(ChatFailure) {
+            channelID = try await mattermostChannel(channel.name, client: client, resolved: &resolved)
+        } catch {
+            guard error.code == "channel_not_found", delivery.channelTemplate != nil, !channel.isFallback,
+                let fallback = connector.fallbackChannel
+            else { throw error }
+            channelID = try await mattermostChannel(fallback, client: client, resolved: &resolved)
+        }
+        let message = MattermostMessage.alert(alert, actionsURL: mattermostActionsURL, signer: signer)
+        let id = try await client.createPost(message, channelID: channelID)
+        let handle = MessageHandle(
+            issueID: delivery.issue.id, kind: "mattermost", target: connector.name, channel: requested,
+            channelID: channelID, ref: id)
+        return .delivered(handle, resolved: resolved, note: nil)
+    }
+
+    /// A channel's id, from the cache or looked up once.
+    private func mattermostChannel(_ name: String, client: MattermostClient, resolved: inout ResolvedChannel?)
+        async throws(ChatFailure) -> String
+    {
+        let target = client.connector.name
+        if let id = channels.id(kind: "mattermost", target: target, name: name) { return id }
+        let id = try await client.channelID(named: name)
+        if id != name {
+            channels.remember(kind: "mattermost", target: target, name: name, id: id)
+            resolved = ResolvedChannel(kind: "mattermost", target: target, name: name, id: id)
+        }
+        return id
+    }
+
+    /// The channel to post to: the rendered one, or the fallback when the template could not be rendered.
+    private func chatChannel(_ delivery: PendingDelivery, fallback: String?) throws(ChatFailure)
+        -> (name: String, isFallback: Bool)
+    {
+        if let problem = delivery.problem {
+            guard let fallback else {
+                throw .permanent(code: "channel_unrenderable", detail: "\(problem), and '\(delivery.target)' has no fallback_channel")
+            }
+            return (fallback, true)
+        }
+        guard let channel = delivery.channel, !channel.isEmpty else {
+            throw .permanent(code: "no_channel", detail: "the delivery names no channel")
+        }
+        return (channel, false)
+    }
+}
+
+/// Channel names already resolved to ids, per kind and target: filled from the database at start and as
+/// posts reveal ids, so each name is looked up once.
+public final class ChannelCache: Sendable {
+    private let ids = Mutex<[String: String]>([:])
+
+    public init() {}
+
+    public func id(kind: String, target: String, name: String) -> String? {
+        ids.withLock { $0["\(kind)\u{1F}\(target)\u{1F}\(name)"] }
+    }
+
+    public func remember(kind: String, target: String, name: String, id: String) {
+        ids.withLock { $0["\(kind)\u{1F}\(target)\u{1F}\(name)"] = id }
+    }
+
+    /// Loads what the database knows.
+    public func load(from store: Store) async throws {
+        for kind in ["slack", "mattermost"] {
+            for (target, names) in try await store.resolvedChannels(kind: kind) {
+                for (name, id) in names { remember(kind: kind, target: target, name: name, id: id) }
+            }
+        }
+    }
+}
