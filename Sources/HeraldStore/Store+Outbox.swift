@@ -66,6 +66,31 @@ public struct PendingDelivery: Sendable {
     public var nextAttemptAt: Date
     /// The issue's first message in this channel, when there is one: a repeat firing replies in its thread.
     public var parent: MessageHandle?
+
+    public init(
+        id: Int64, projectID: Int, projectSlug: String, issue: Issue, eventID: String, eventPayload: Data?,
+        kind: String, target: String, channel: String?, channelTemplate: String?, rules: [String], tags: [String],
+        notes: [String], problem: String?, attempts: Int, createdAt: Date, nextAttemptAt: Date, parent: MessageHandle?
+    ) {
+        self.id = id
+        self.projectID = projectID
+        self.projectSlug = projectSlug
+        self.issue = issue
+        self.eventID = eventID
+        self.eventPayload = eventPayload
+        self.kind = kind
+        self.target = target
+        self.channel = channel
+        self.channelTemplate = channelTemplate
+        self.rules = rules
+        self.tags = tags
+        self.notes = notes
+        self.problem = problem
+        self.attempts = attempts
+        self.createdAt = createdAt
+        self.nextAttemptAt = nextAttemptAt
+        self.parent = parent
+    }
 }
 
 /// How one attempt at a delivery ended, to be recorded.

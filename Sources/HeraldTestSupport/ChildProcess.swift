@@ -8,6 +8,8 @@ public final class ChildProcess: Sendable {
 
     private final class Shared: Sendable {
         let output = Mutex<String>("")
+        /// Set when the output pipe reached its end: everything the program wrote has been collected.
+        let outputEnded = Mutex(false)
         let exit = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
     }
 
@@ -28,6 +30,7 @@ public final class ChildProcess: Sendable {
             let data = handle.availableData
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil
+                shared.outputEnded.withLock { $0 = true }
                 return
             }
             shared.output.withLock { $0 += String(decoding: data, as: UTF8.self) }
@@ -59,6 +62,16 @@ public final class ChildProcess: Sendable {
             }
             if let status { continuation.resume(returning: status) }
         }
+    }
+
+    /// Waits for the program to end and for the last of its output; its exit status and all it printed.
+    public func result() async -> (status: Int32, output: String) {
+        let status = await waitForExit()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !shared.outputEnded.withLock({ $0 }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return (status, text)
     }
 
     /// Waits until the output matches `pattern` (a regular expression) and returns its first capture group,

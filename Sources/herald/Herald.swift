@@ -1,8 +1,13 @@
 import ArgumentParser
 import Foundation
+import HeraldChat
 import HeraldConfig
+import HeraldCore
+import HeraldDelivery
+import HeraldHTTP
 import HeraldRules
 import HeraldServer
+import HeraldStore
 import Hummingbird
 import Logging
 
@@ -11,7 +16,9 @@ struct Herald: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Routes error events to chat through alert rules.",
-        subcommands: [Serve.self, Rules.self, Explain.self])
+        subcommands: [
+            Serve.self, Rules.self, Explain.self, Deliveries.self, TestConnection.self, NotifyTest.self,
+        ])
 }
 
 struct Serve: AsyncParsableCommand {
@@ -74,6 +81,16 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "The config file.")
     var config = "herald.yaml"
+
+    /// The config, or exit 1 with its errors.
+    func load() throws -> Config {
+        do {
+            return try ConfigLoader().load(path: config)
+        } catch {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+    }
 }
 
 struct Rules: ParsableCommand {
@@ -187,6 +204,187 @@ struct Explain: ParsableCommand {
         let explanation = RuleEngine(ruleSet: ruleSet).explain(explainInput.event, context: explainInput.context)
         print(json ? explanation.json : explanation.text)
     }
+}
+
+struct Deliveries: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List deliveries, newest first, from the database in the config (works while Herald runs).")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Only deliveries that failed for good or were given up.")
+    var failed = false
+
+    @Option(help: "Only this status: pending, delivered, failed or dead.")
+    var status: String?
+
+    @Option(help: "Only this issue, by id or short id (PAYMENTS-12).")
+    var issue: String?
+
+    @Option(help: "How many to show.")
+    var limit = 50
+
+    func run() async throws {
+        let config = try options.load()
+        var query = DeliveryQuery(limit: limit)
+        if failed { query.statuses = [.failed, .dead] }
+        if let status {
+            guard let value = DeliveryStatus(rawValue: status) else {
+                throw ValidationError("unknown status '\(status)'; expected pending, delivered, failed or dead")
+            }
+            query.statuses = [value]
+        }
+        guard FileManager.default.fileExists(atPath: config.storage.sqlite) else {
+            printError("no database at \(config.storage.sqlite) yet: Herald has not run with this config")
+            throw ExitCode(1)
+        }
+        let store = try Store(path: config.storage.sqlite)
+        var shortIDs: [Int64: String] = [:]
+        if let issue {
+            guard let found = try await store.issue(issue) else {
+                printError("no issue '\(issue)'")
+                throw ExitCode(1)
+            }
+            query.issueID = found.id
+        }
+        let entries = try await store.deliveries(query)
+        for id in Set(entries.map(\.issueID)) { shortIDs[id] = try await store.issue(String(id))?.shortID }
+        let rows = entries.map { entry -> [String] in
+            let destination = "\(entry.kind) \(entry.target)" + (entry.channel.map { " " + $0 } ?? "")
+            var detail = entry.lastError ?? ""
+            if entry.status == DeliveryStatus.pending.rawValue {
+                detail = "next attempt \(Timestamp.text(entry.nextAttemptAt))" + (detail.isEmpty ? "" : "; last error: " + detail)
+            } else if let ref = entry.deliveredRef {
+                detail = "posted to \(entry.deliveredChannel ?? "?") as \(ref)"
+            }
+            let issue = shortIDs[entry.issueID] ?? String(entry.issueID)
+            return [
+                String(entry.id), entry.status, String(entry.attempts), issue, destination,
+                Timestamp.text(entry.updatedAt), detail,
+            ]
+        }
+        guard !rows.isEmpty else {
+            print("no deliveries match")
+            return
+        }
+        print(table(header: ["ID", "STATUS", "TRIES", "ISSUE", "TO", "UPDATED", "DETAIL"], rows: rows))
+    }
+}
+
+struct TestConnection: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test-connection",
+        abstract: "Send a test message to a Slack workspace, Mattermost connector or webhook and print the exact answer.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "The workspace, connector or webhook, by its name in the config.")
+    var target: String
+
+    @Option(help: "The channel to post to (default: the target's fallback_channel).")
+    var channel: String?
+
+    @Option(help: "slack, mattermost or webhook, when several targets share the name.")
+    var kind: String?
+
+    func run() async throws {
+        let config = try options.load()
+        let http = HTTPClient(configuration: .init(totalTimeout: .seconds(config.delivery.requestTimeout)))
+        defer { http.shutdown() }
+        let report: ConnectionTest.Report
+        do {
+            report = try await ConnectionTest(config: config, http: http).run(target: target, kind: kind, channel: channel)
+        } catch {
+            printError("herald: \(error)")
+            throw ExitCode(1)
+        }
+        for exchange in report.exchanges {
+            print(exchange.request)
+            if let status = exchange.status {
+                print("HTTP \(status)")
+                print(exchange.body)
+            } else {
+                print("no answer: \(exchange.error ?? "unknown error")")
+            }
+        }
+        print(report.succeeded ? "ok: \(report.kind) \(report.target) accepted the test message"
+                               : "failed: \(report.kind) \(report.target) did not accept the test message")
+        if !report.succeeded { throw ExitCode(1) }
+    }
+}
+
+struct NotifyTest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify-test",
+        abstract: "Send a rule's real message, for a sample or given event, to every place the rule names.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The rules directory.")
+    var rules = "rules"
+
+    @Option(help: "The rule, by name.")
+    var rule: String
+
+    @Option(help: "The project, when several projects have a rule of that name.")
+    var project: String?
+
+    @Option(help: "An event as JSON (Sentry's or Herald's format); default: a sample that fills the rule's tags.")
+    var event: String?
+
+    func run() async throws {
+        let config = try options.load()
+        let check = RuleCheck(configPath: options.config, rulesDirectory: rules, environment: ProcessInfo.processInfo.environment)
+        guard case .valid(let ruleSet, _) = check.run() else {
+            if case .invalid(let diagnostics) = check.run() { printError(diagnostics.description) }
+            throw ExitCode(1)
+        }
+        let matching = ruleSet.rules.filter { $0.name == rule && (project == nil || $0.project == project) }
+        guard let found = matching.first else {
+            printError("no rule named '\(rule)'\(project.map { " in project \($0)" } ?? "")")
+            throw ExitCode(1)
+        }
+        guard matching.count == 1 else {
+            printError("projects \(matching.map(\.project).joined(separator: ", ")) each have a rule '\(rule)'; add --project")
+            throw ExitCode(1)
+        }
+        var sample = HeraldDelivery.NotifyTest.sampleEvent(for: found)
+        if let event {
+            do {
+                sample = try JSONDecoder().decode(Event.self, from: try readFile(event))
+            } catch {
+                printError("\(event): error: not an event: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        let store = try Store(path: config.storage.sqlite)
+        let http = HTTPClient(configuration: .init(totalTimeout: .seconds(config.delivery.requestTimeout)))
+        defer { http.shutdown() }
+        let courier = Courier(config: config, http: http, signer: ButtonSigner(key: try store.callbackKey()))
+        var failures = 0
+        for result in await HeraldDelivery.NotifyTest(courier: courier).send(rule: found, event: sample) {
+            let place = "\(result.delivery.kind.rawValue) \(result.delivery.target)\(result.delivery.channel.map { " " + $0 } ?? "")"
+            switch result.outcome {
+            case .delivered(let handle, _, _):
+                print("\(place): sent\(handle.map { " (channel \($0.channelID), message \($0.ref))" } ?? "")")
+            case .failed(let failure, _):
+                failures += 1
+                print("\(place): failed: \(failure)")
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Text columns padded to their widest cell.
+func table(header: [String], rows: [[String]]) -> String {
+    let all = [header] + rows
+    let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+    return all.map { row in
+        row.enumerated().map { column, cell in
+            column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
 }
 
 func readFile(_ path: String) throws -> Data {

@@ -1,0 +1,108 @@
+import Foundation
+import HeraldTestSupport
+import Testing
+
+/// `herald test-connection`, `herald notify-test` and `herald deliveries`, run as the real binary against the
+/// chat double.
+@Suite struct CommandTests {
+    /// Runs `herald` with the arguments; its exit status and everything it printed.
+    func herald(_ arguments: [String], in directory: TemporaryDirectory) async throws -> (status: Int32, output: String) {
+        try await ChildProcess(ChildProcess.heraldExecutable, arguments, directory: directory.path).result()
+    }
+
+    @Test func testConnectionPrintsSlacksExactAnswer() async throws {
+        let chat = try await RunningServer.chatDouble()
+        let directory = TemporaryDirectory()
+        directory.write("herald.yaml", RunningServer.configYAML(directory: directory.path, chat: chat))
+
+        let good = try await herald(["test-connection", "acme", "--channel", "#payments"], in: directory)
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("POST \(chat.slackURL)/chat.postMessage\nHTTP 200\n{\"ok\":true,\"channel\":\"CACME1\""))
+        #expect(good.output.contains("ok: slack acme accepted the test message"))
+        #expect(chat.messages.map(\.channelID) == ["CACME1"])
+
+        let missing = try await herald(["test-connection", "acme", "--channel", "#nowhere"], in: directory)
+        #expect(missing.status == 1)
+        #expect(missing.output.contains(#"{"ok":false,"error":"channel_not_found"}"#), "\(missing.output)")
+
+        // globex posts to its fallback channel when no channel is given.
+        let fallback = try await herald(["test-connection", "globex"], in: directory)
+        #expect(fallback.status == 0, "\(fallback.output)")
+
+        let mattermost = try await herald(["test-connection", "ops", "--channel", "incidents"], in: directory)
+        #expect(mattermost.status == 0, "\(mattermost.output)")
+        #expect(mattermost.output.contains("GET \(chat.mattermostURL)/api/v4/teams/name/ops/channels/name/incidents\nHTTP 200"))
+        #expect(mattermost.output.contains("POST \(chat.mattermostURL)/api/v4/posts\nHTTP 201"))
+
+        let webhook = try await herald(["test-connection", "pager"], in: directory)
+        #expect(webhook.status == 0, "\(webhook.output)")
+        #expect(chat.requests(path: "/hooks/pager").first?.headers["x-herald-signature"]?.hasPrefix("sha256=") == true)
+
+        let unknown = try await herald(["test-connection", "nobody"], in: directory)
+        #expect(unknown.status == 1)
+        #expect(unknown.output.contains("no Slack workspace, Mattermost connector or webhook named 'nobody'"))
+        try await chat.stop()
+    }
+
+    @Test func notifyTestSendsTheRulesRealMessageEverywhereItPoints() async throws {
+        let chat = try await RunningServer.chatDouble()
+        let directory = TemporaryDirectory()
+        directory.write("herald.yaml", RunningServer.configYAML(directory: directory.path, chat: chat))
+        directory.write("rules/payments.yaml", twoWorkspaces)
+
+        let result = try await herald(["notify-test", "--rule", "Payment failures"], in: directory)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("slack acme #payments: sent (channel CACME1, message "))
+        #expect(result.output.contains("slack globex #alerts: sent (channel CGLOBEX1, message "))
+        let messages = chat.messages
+        #expect(messages.count == 3)
+        for message in messages {
+            #expect(message.blockTexts.contains { $0.contains("Test notification sent by `herald notify-test`") })
+            #expect(message.blockTexts.contains("*region*\nsample-region"))
+            #expect(message.actionElements.count == 4)
+        }
+
+        // A given event, in Herald's own format.
+        directory.write("event.json", #"{"message": "Card declined", "level": "fatal", "tags": {"region": "ap"}}"#)
+        let given = try await herald(["notify-test", "--rule", "Payment failures", "--event", "event.json"], in: directory)
+        #expect(given.status == 0, "\(given.output)")
+        #expect(chat.messages.count == 6)
+        #expect(chat.messages.last?.blockTexts.contains { $0.hasPrefix(":skull: *<") && $0.contains("|Card declined>*") } == true)
+
+        let unknown = try await herald(["notify-test", "--rule", "Nope"], in: directory)
+        #expect(unknown.status == 1)
+        #expect(unknown.output.contains("no rule named 'Nope'"))
+        try await chat.stop()
+    }
+
+    @Test func deliveriesListsWhatHappened() async throws {
+        let chat = try await RunningServer.chatDouble()
+        chat.script("#oncall", .error("not_in_channel"))
+        let directory = TemporaryDirectory()
+        let harness = try await Harness.start(rules: twoWorkspaces, chat: chat, directory: directory)
+        try await harness.send()
+        _ = try await harness.settled()
+        try await harness.server.stop()
+
+        let all = try await herald(["deliveries"], in: directory)
+        #expect(all.status == 0, "\(all.output)")
+        let lines = all.output.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("ID  STATUS") == true)
+        #expect(lines.count == 4)
+        #expect(all.output.contains("posted to CACME1 as 1700000000."))
+
+        let failed = try await herald(["deliveries", "--failed"], in: directory)
+        let failedLines = failed.output.split(separator: "\n")
+        #expect(failedLines.count == 2)
+        #expect(failedLines.last?.contains("failed") == true)
+        #expect(failedLines.last?.contains("PAYMENTS-1") == true)
+        #expect(failedLines.last?.contains("slack acme #oncall") == true)
+        #expect(failedLines.last?.contains("not_in_channel: chat.postMessage refused: not_in_channel") == true)
+
+        let byIssue = try await herald(["deliveries", "--issue", "PAYMENTS-1", "--status", "delivered"], in: directory)
+        #expect(byIssue.output.split(separator: "\n").count == 3)
+        let noIssue = try await herald(["deliveries", "--issue", "PAYMENTS-99"], in: directory)
+        #expect(noIssue.status == 1)
+        try await chat.stop()
+    }
+}
