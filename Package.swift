@@ -215,6 +215,23 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         )
     )
+    package.targets.append(
+        .executableTarget(
+            name: "DeliveryBenchmarks",
+            dependencies: [
+                "HeraldTestSupport",
+                "HeraldServer",
+                "HeraldStore",
+                "HeraldCore",
+                "HeraldConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/Delivery",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    )
     // Counts instructions per evaluation under callgrind (Benchmarks/instructions.sh): repeatable where
     // wall-clock time on a shared machine is not.
     package.targets.append(

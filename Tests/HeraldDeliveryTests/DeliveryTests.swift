@@ -150,6 +150,50 @@ extension ChatDouble.Message {
         try await harness.stop()
     }
 
+    @Test func deliveryStateIsVisibleInTheAdminAPIAndMetrics() async throws {
+        let chat = try await RunningServer.chatDouble()
+        chat.script("#oncall", .error("is_archived"))
+        let harness = try await Harness.start(rules: twoWorkspaces, chat: chat)
+        try await harness.send()
+        _ = try await harness.settled()
+
+        let delivered = try await harness.server.admin("/api/v1/deliveries?status=delivered")
+        #expect(delivered.status == 200)
+        let rows = try #require(delivered.json["deliveries"] as? [[String: Any]])
+        #expect(rows.count == 2)
+        #expect(Set(rows.compactMap { $0["delivered_channel"] as? String }) == ["CACME1", "CGLOBEX1"])
+        #expect(rows.allSatisfy { ($0["delivered_ref"] as? String)?.hasPrefix("1700000000.") == true })
+
+        let failed = try await harness.server.admin("/api/v1/deliveries?status=failed,dead&issue=PAYMENTS-1&kind=slack")
+        let failedRows = try #require(failed.json["deliveries"] as? [[String: Any]])
+        #expect(failedRows.count == 1)
+        #expect(failedRows.first?["channel"] as? String == "#oncall")
+        #expect(failedRows.first?["last_error"] as? String == "is_archived: chat.postMessage refused: is_archived")
+
+        let paged = try await harness.server.admin("/api/v1/deliveries?limit=2")
+        let before = try #require(paged.json["next_before"] as? Int)
+        let rest = try await harness.server.admin("/api/v1/deliveries?limit=2&before=\(before)")
+        #expect((rest.json["deliveries"] as? [[String: Any]])?.count == 1)
+
+        let bad = try await harness.server.admin("/api/v1/deliveries?status=lost")
+        #expect(bad.status == 400)
+        #expect(bad.json["field"] as? String == "status")
+        let unauthorized = try await harness.server.send(HTTPTestRequest("GET", "/api/v1/deliveries"))
+        #expect(unauthorized.status == 401)
+
+        let issue = try await harness.server.admin("/api/v1/issues/PAYMENTS-1")
+        let messages = try #require(issue.json["messages"] as? [[String: Any]])
+        #expect(Set(messages.compactMap { $0["channel_id"] as? String }) == ["CACME1", "CGLOBEX1"])
+
+        let metrics = try await harness.server.send(HTTPTestRequest("GET", "/metrics")).text
+        let lines = metrics.split(separator: "\n").filter { $0.hasPrefix("herald_deliveries_total{") }
+        #expect(lines.contains { $0.contains(#"target="acme""#) && $0.contains(#"outcome="delivered""#) && $0.hasSuffix(" 1") })
+        #expect(lines.contains { $0.contains(#"target="acme""#) && $0.contains(#"outcome="failed""#) && $0.hasSuffix(" 1") })
+        #expect(lines.contains { $0.contains(#"target="globex""#) && $0.contains(#"outcome="delivered""#) && $0.hasSuffix(" 1") })
+        #expect(metrics.contains("herald_delivery_attempt_seconds_count{kind=\"slack\"} 3"))
+        try await harness.stop()
+    }
+
     @Test func a429WaitsExactlyRetryAfterForThatWorkspaceOnly() async throws {
         let chat = try await RunningServer.chatDouble()
         chat.script("#payments", .rateLimited(retryAfter: 1))
