@@ -96,7 +96,8 @@ enum DeliveryLoad {
         }
         if !batch.isEmpty { _ = try await server.store.ingest(batch, engine: server.rules.engine) }
         let expected = number
-        precondition(try await server.store.outboxDepth() == expected, "every event queues one delivery")
+        let queued = try await server.store.outboxDepth()
+        precondition(queued == expected, "every event queues one delivery, but \(queued) of \(expected) did")
 
         let group = ServiceGroup(configuration: .init(services: [server.dispatcher], logger: logger))
         let started = ContinuousClock.now

@@ -34,6 +34,9 @@ public struct Courier: Sendable {
         self.channels = channels
     }
 
+    /// Slack's answers to a thread reply whose first message is gone: a new first message is posted instead.
+    static let goneParentCodes: Set<String> = ["thread_not_found", "message_not_found"]
+
     /// Where Mattermost sends button clicks.
     public var mattermostActionsURL: String { config.server.publicURL + "/mattermost/actions" }
 
@@ -90,17 +93,22 @@ public struct Courier: Sendable {
         let client = SlackClient(workspace: workspace, http: http)
         let requested = delivery.channel ?? ""
         if let parent {
-            let posted = try await client.postMessage(.reply(alert), channel: parent.channelID, threadTS: parent.ref)
-            var note: String?
-            do {
-                try await client.update(.alert(alert), channel: parent.channelID, ts: parent.ref)
+            do throws(ChatFailure) {
+                let posted = try await client.postMessage(.reply(alert), channel: parent.channelID, threadTS: parent.ref)
+                var note: String?
+                do {
+                    try await client.update(.alert(alert), channel: parent.channelID, ts: parent.ref)
+                } catch {
+                    note = "the first message's counts were not updated: \(error)"
+                }
+                let handle = MessageHandle(
+                    issueID: delivery.issue.id, kind: "slack", target: workspace.name, channel: requested,
+                    channelID: posted.channel, ref: posted.ts, threadRef: parent.ref)
+                return .delivered(handle, resolved: nil, note: note)
             } catch {
-                note = "the first message's counts were not updated: \(error)"
+                // The first message was deleted (or its channel archived and left): start afresh with a new one.
+                guard let code = error.code, Self.goneParentCodes.contains(code) else { throw error }
             }
-            let handle = MessageHandle(
-                issueID: delivery.issue.id, kind: "slack", target: workspace.name, channel: requested,
-                channelID: posted.channel, ref: posted.ts, threadRef: parent.ref)
-            return .delivered(handle, resolved: nil, note: note)
         }
         let message = SlackMessage.alert(alert)
         let channel = try chatChannel(delivery, fallback: workspace.fallbackChannel)
@@ -146,18 +154,23 @@ public struct Courier: Sendable {
             return .delivered(nil, resolved: nil, note: nil)
         }
         if let parent {
-            let id = try await client.createPost(.reply(alert), channelID: parent.channelID, rootID: parent.ref)
-            var note: String?
-            do {
-                try await client.patchPost(
-                    id: parent.ref, .alert(alert, actionsURL: mattermostActionsURL, signer: signer))
+            do throws(ChatFailure) {
+                let id = try await client.createPost(.reply(alert), channelID: parent.channelID, rootID: parent.ref)
+                var note: String?
+                do {
+                    try await client.patchPost(
+                        id: parent.ref, .alert(alert, actionsURL: mattermostActionsURL, signer: signer))
+                } catch {
+                    note = "the first post's counts were not updated: \(error)"
+                }
+                let handle = MessageHandle(
+                    issueID: delivery.issue.id, kind: "mattermost", target: connector.name, channel: requested,
+                    channelID: parent.channelID, ref: id, threadRef: parent.ref)
+                return .delivered(handle, resolved: nil, note: note)
             } catch {
-                note = "the first post's counts were not updated: \(error)"
+                // Mattermost refuses a reply to a deleted post (400 or 404): start afresh with a new post.
+                guard let code = error.code, ["http_400", "http_404"].contains(code) else { throw error }
             }
-            let handle = MessageHandle(
-                issueID: delivery.issue.id, kind: "mattermost", target: connector.name, channel: requested,
-                channelID: parent.channelID, ref: id, threadRef: parent.ref)
-            return .delivered(handle, resolved: nil, note: note)
         }
         let channel = try chatChannel(delivery, fallback: connector.fallbackChannel)
         var resolved: ResolvedChannel?

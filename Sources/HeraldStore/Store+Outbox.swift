@@ -172,7 +172,7 @@ extension Store {
                 JOIN projects ON projects.id = outbox.project_id
                 LEFT JOIN events ON events.id = outbox.event_row_id
                 LEFT JOIN message_handles h ON h.id = (
-                    SELECT MIN(id) FROM message_handles
+                    SELECT MAX(id) FROM message_handles
                     WHERE issue_id = outbox.issue_id AND kind = outbox.kind AND target = outbox.target
                       AND channel = outbox.channel AND thread_ref IS NULL)
                 WHERE outbox.status = 'pending' AND outbox.id > ?

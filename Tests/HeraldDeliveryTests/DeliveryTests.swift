@@ -291,6 +291,37 @@ extension ChatDouble.Message {
         try await harness.stop()
     }
 
+    @Test func aReplyToADeletedMessageStartsANewOne() async throws {
+        let rules = twoWorkspaces + """
+
+              - name: Payment failures in Asia
+                when: [every_event]
+                if:
+                  - tag: {key: region, eq: ap}
+                then:
+                  - slack: {workspace: acme, channels: ["#payments"]}
+            """
+        let harness = try await Harness.start(rules: rules)
+        try await harness.send()
+        _ = try await harness.settled()
+        harness.chat.script("CACME1", .error("thread_not_found"))
+        try await harness.send(tags: #"{"region": "us"}"#)
+        let rows = try await harness.settled()
+        #expect(rows.allSatisfy { $0.status == "delivered" })
+        let payments = harness.chat.messages.filter { $0.channelID == "CACME1" }
+        #expect(payments.count == 2)
+        #expect(payments.allSatisfy { $0.threadRef == nil })
+        // The new message is the one later firings reply to.
+        let issue = try #require(try await harness.store.issue("PAYMENTS-1"))
+        let handles = try await harness.store.messageHandles(issue: issue.id).filter { $0.channelID == "CACME1" }
+        #expect(handles.map(\.ref) == payments.map(\.ref))
+        try await harness.send(tags: #"{"region": "ap"}"#)
+        _ = try await harness.settled()
+        let reply = try #require(harness.chat.messages.last { $0.channelID == "CACME1" })
+        #expect(reply.threadRef == payments[1].ref)
+        try await harness.stop()
+    }
+
     @Test func newMessageModePostsAgainInsteadOfReplying() async throws {
         let harness = try await Harness.start(rules: twoWorkspaces, extra: fastDelivery + "\n  repeat_firings: new_message")
         try await harness.send()
