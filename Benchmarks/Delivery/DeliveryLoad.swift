@@ -16,8 +16,9 @@ enum DeliveryLoad {
     struct Result {
         var deliveries: Int
         var elapsed: Duration
-        /// Channel windows in which more messages arrived than the bucket allows (burst + window / interval,
-        /// with 50 ms for loopback jitter).
+        /// Runs of messages to one channel that arrived closer together than the bucket allows (burst + span /
+        /// interval), allowing 0.25 s: arrival times include the time a message of a 3,000-message burst
+        /// waited for a connection, so the first of a run can arrive late and its successor on time.
         var pacingViolations: Int
         /// The most messages one channel received within one second.
         var mostInOneSecond: Int
@@ -102,7 +103,7 @@ enum DeliveryLoad {
         let group = ServiceGroup(configuration: .init(services: [server.dispatcher], logger: logger))
         let started = ContinuousClock.now
         let task = Task { try await group.run() }
-        while chat.messages.count < expected {
+        while chat.messageCount < expected {
             try await Task.sleep(for: .milliseconds(5))
         }
         let elapsed = ContinuousClock.now - started
@@ -121,7 +122,7 @@ enum DeliveryLoad {
                 for last in sorted.indices where last >= first {
                     let span = seconds(sorted[last] - sorted[first])
                     if span < 1 { inSecond += 1 }
-                    let allowed = Double(burst) + (span + 0.05) / interval
+                    let allowed = Double(burst) + (span + 0.25) / interval
                     if Double(last - first + 1) > allowed.rounded(.down) { violations += 1 }
                 }
                 mostInOneSecond = max(mostInOneSecond, inSecond)

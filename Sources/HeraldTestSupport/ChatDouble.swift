@@ -161,6 +161,10 @@ public final class ChatDouble: Sendable {
     public var requests: [Received] { shared.state.withLock { $0.requests } }
     public var messages: [Message] { shared.state.withLock { $0.messages } }
 
+    /// How many messages the double holds, without copying them (a copy held while the server appends would
+    /// make the next append copy the whole list).
+    public var messageCount: Int { shared.state.withLock { $0.messages.count } }
+
     public func requests(path suffix: String) -> [Received] {
         requests.filter { $0.path.hasSuffix(suffix) }
     }
