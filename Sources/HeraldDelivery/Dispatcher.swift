@@ -125,19 +125,20 @@ public actor Dispatcher: Service {
         lastLoad = clock.now
         let rows: [PendingDelivery]
         do {
-            rows = try await store.pendingDeliveries(after: cursor, limit: Self.pageSize)
+            let page = try await store.pendingDeliveries(after: cursor, limit: Self.pageSize)
+            rows = page.deliveries
+            moreToLoad = page.isFull
+            if let last = page.lastID { cursor = max(cursor, last) }
         } catch {
             logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
             moreToLoad = false
             return
         }
-        moreToLoad = rows.count == Self.pageSize
         let now = clock.now
         // Lanes whose pacing has fully recovered hold nothing worth keeping.
         lanes = lanes.filter { !$0.value.isIdle(now: now) }
         let wallNow = Date()
         for row in rows {
-            cursor = max(cursor, row.id)
             let wait = row.nextAttemptAt.timeIntervalSince(wallNow)
             let notBefore = wait > 0 ? now + .milliseconds(Int64(wait * 1_000)) : now
             let key = Lane.key(kind: row.kind, target: row.target, channel: row.channel)

@@ -157,11 +157,20 @@ public struct DeliveryQuery: Sendable {
 }
 
 extension Store {
+    /// A page of pending rows.
+    public struct PendingPage: Sendable {
+        public var deliveries: [PendingDelivery]
+        /// The highest id the page looked at: the next page starts above it.
+        public var lastID: Int64?
+        /// Whether the page was full, so more rows may follow at once.
+        public var isFull: Bool
+    }
+
     /// Pending rows with ids above `afterID`, oldest first, each with its issue, event and parent message.
     ///
     /// Delivery keeps the rows it has read in memory and asks only for newer ones; rows are written by one
-    /// writer in id order, so a row with a lower id never appears later.
-    public func pendingDeliveries(after afterID: Int64, limit: Int) async throws -> [PendingDelivery] {
+    /// writer in id order, so a row with a lower id never appears later. A row whose issue is gone is skipped.
+    public func pendingDeliveries(after afterID: Int64, limit: Int) async throws -> PendingPage {
         try await pool.read { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT outbox.id, outbox.project_id, projects.slug, outbox.issue_id, outbox.event_id, events.payload,
@@ -178,13 +187,15 @@ extension Store {
                 WHERE outbox.status = 'pending' AND outbox.id > ?
                 ORDER BY outbox.id LIMIT ?
                 """), arguments: [afterID, limit])
-            guard !rows.isEmpty else { return [] }
+            guard let lastID = rows.last.map({ $0[0] as Int64 }) else {
+                return PendingPage(deliveries: [], lastID: nil, isFull: false)
+            }
             let issueIDs = Set(rows.map { $0[3] as Int64 })
             let placeholders = Array(repeating: "?", count: issueIDs.count).joined(separator: ",")
             let issues = try IssueRow.fetchAll(
                 db, sql: "WHERE issues.id IN (\(placeholders))", StatementArguments(Array(issueIDs)))
             let byID = Dictionary(uniqueKeysWithValues: issues.map { ($0.id, $0) })
-            return rows.compactMap { row -> PendingDelivery? in
+            let deliveries = rows.compactMap { row -> PendingDelivery? in
                 let issueID: Int64 = row[3]
                 guard let issue = byID[issueID] else { return nil }
                 let kind: String = row[6]
@@ -204,6 +215,7 @@ extension Store {
                     createdAt: Date(timeIntervalSince1970: row[15]), nextAttemptAt: Date(timeIntervalSince1970: row[16]),
                     parent: parent)
             }
+            return PendingPage(deliveries: deliveries, lastID: lastID, isFull: rows.count == limit)
         }
     }
 
