@@ -525,6 +525,34 @@ extension ChatDouble.Message {
         try await harness.stop()
     }
 
+    @Test func aHangingWebhookDoesNotDelayChat() async throws {
+        let chat = try await RunningServer.chatDouble()
+        chat.script("pager", .delay(.seconds(2)))
+        let harness = try await Harness.start(rules: Self.rules, chat: chat)
+        try await harness.send()
+        try await eventually("the Mattermost post recorded") {
+            try await harness.deliveries([.delivered]).map(\.kind) == ["mattermost"]
+        }
+        // The webhook is still waiting for its answer.
+        #expect(try await harness.deliveries([.pending]).map(\.kind) == ["webhook"])
+        _ = try await harness.settled()
+        try await harness.stop()
+    }
+
+    @Test func mattermostRateLimitsAreWaitedOut() async throws {
+        let chat = try await RunningServer.chatDouble()
+        let channelID = try #require(chat.mattermostChannelID("ops", "incidents"))
+        chat.script(channelID, .rateLimited(retryAfter: 1))
+        let harness = try await Harness.start(rules: Self.rules, chat: chat)
+        try await harness.send()
+        let rows = try await harness.settled()
+        #expect(rows.allSatisfy { $0.status == "delivered" })
+        let posts = chat.requests(path: "/api/v4/posts")
+        #expect(posts.count == 2)
+        #expect(posts[1].at - posts[0].at >= .seconds(1))
+        try await harness.stop()
+    }
+
     @Test func webhookFailuresAreSortedLikeChatOnes() async throws {
         let chat = try await RunningServer.chatDouble()
         chat.script("pager", .status(503), .error("bad payload"))
