@@ -18,9 +18,7 @@ import Synchronization
 ///
 /// Tests script answers per channel (`script`), then read what arrived (`requests`).
 public final class ChatDouble: Sendable {
-    public let port: Int
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let server: LoopbackServer
     private let shared: Shared
 
     /// A scripted answer, used once, before the double's normal behaviour.
@@ -120,19 +118,10 @@ public final class ChatDouble: Sendable {
         router.post("/hooks/:name") { request, context in
             try await shared.webhook(request, name: context.parameters.get("name") ?? "")
         }
-        var logger = Logger(label: "chat-double")
-        logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
-        self.group = group
-        task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        port = await iterator.next() ?? 0
+        server = await LoopbackServer(router: router)
     }
 
+    public var port: Int { server.port }
     public var slackURL: String { "http://127.0.0.1:\(port)/slack/api" }
     public var mattermostURL: String { "http://127.0.0.1:\(port)/mm" }
     public func webhookURL(_ name: String) -> String { "http://127.0.0.1:\(port)/hooks/\(name)" }
@@ -170,8 +159,7 @@ public final class ChatDouble: Sendable {
     }
 
     public func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await task.value
+        try await server.stop()
     }
 
     /// The handlers, over the shared state.

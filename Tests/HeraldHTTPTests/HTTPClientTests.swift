@@ -1,5 +1,6 @@
 import Foundation
 import HeraldHTTP
+import HeraldTestSupport
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -20,9 +21,8 @@ struct PeerContext: RequestContext {
 
 /// A real HTTP server on a free loopback port, with the routes the client tests need.
 final class TestHTTPServer: Sendable {
-    let port: Int
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let server: LoopbackServer
+    var port: Int { server.port }
 
     init() async throws {
         let router = Router(context: PeerContext.self)
@@ -46,17 +46,7 @@ final class TestHTTPServer: Sendable {
             try await Task.sleep(for: .milliseconds(1_500))
             return "late"
         }
-        var logger = Logger(label: "test-http")
-        logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
-        self.group = group
-        task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        port = await iterator.next() ?? 0
+        server = await LoopbackServer(router: router)
     }
 
     private static func echo(_ request: Request) async throws -> Response {
@@ -70,8 +60,7 @@ final class TestHTTPServer: Sendable {
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await task.value
+        try await server.stop()
     }
 }
 

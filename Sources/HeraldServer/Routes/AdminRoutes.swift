@@ -83,16 +83,20 @@ struct AdminRoutes {
             }
             query.cursor = cursor
         }
-        if let text = parameters["limit"].map(String.init) {
-            guard let limit = Int(text), (1...500).contains(limit) else {
-                throw APIError.badRequest("limit must be 1 to 500", field: "limit")
-            }
-            query.limit = limit
-        }
+        if let limit = try pageLimit(request) { query.limit = limit }
         let page = try await store.issues(query)
         var body: [String: any Sendable] = ["issues": page.issues.map(issueJSON)]
         body["next_cursor"] = page.nextCursor?.text
         return try JSONResponse(body)
+    }
+
+    /// The `limit` parameter of a listing: 1 to 500.
+    private func pageLimit(_ request: Request) throws(APIError) -> Int? {
+        guard let text = request.uri.queryParameters["limit"].map(String.init) else { return nil }
+        guard let limit = Int(text), (1...500).contains(limit) else {
+            throw APIError.badRequest("limit must be 1 to 500", field: "limit")
+        }
+        return limit
     }
 
     private func showIssue(_ reference: String) async throws -> Response {
@@ -161,12 +165,7 @@ struct AdminRoutes {
             guard let before = Int64(text) else { throw APIError.badRequest("before must be a delivery id", field: "before") }
             query.beforeID = before
         }
-        if let text = parameters["limit"].map(String.init) {
-            guard let limit = Int(text), (1...500).contains(limit) else {
-                throw APIError.badRequest("limit must be 1 to 500", field: "limit")
-            }
-            query.limit = limit
-        }
+        if let limit = try pageLimit(request) { query.limit = limit }
         let entries = try await store.deliveries(query)
         var body: [String: any Sendable] = ["deliveries": entries.map(deliveryJSON)]
         if entries.count == query.limit, let last = entries.last { body["next_before"] = last.id }
