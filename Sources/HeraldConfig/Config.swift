@@ -219,11 +219,15 @@ public struct Config: Sendable {
         /// The first retry's delay in seconds; each later one doubles it, with jitter, up to `maxRetryDelay`.
         public var retryDelay: Double
         public var maxRetryDelay: Double
+        /// A retry due within this many seconds waits in memory; a later one waits in the database (status
+        /// `retrying`), so a target that is down for hours cannot fill memory or hold up the others.
+        public var memoryRetrySeconds: Double
 
         public init(
             repeatFirings: RepeatFirings = .thread, giveUpAfter: Double = 86_400, channelBurst: Int = 3,
             channelInterval: Double = 1, requestTimeout: Double = 10, maxInFlight: Int = 512,
-            maxInFlightPerTarget: Int = 128, retryDelay: Double = 2, maxRetryDelay: Double = 600
+            maxInFlightPerTarget: Int = 128, retryDelay: Double = 2, maxRetryDelay: Double = 600,
+            memoryRetrySeconds: Double = 5
         ) {
             self.repeatFirings = repeatFirings
             self.giveUpAfter = giveUpAfter
@@ -234,6 +238,7 @@ public struct Config: Sendable {
             self.maxInFlightPerTarget = maxInFlightPerTarget
             self.retryDelay = retryDelay
             self.maxRetryDelay = maxRetryDelay
+            self.memoryRetrySeconds = memoryRetrySeconds
         }
     }
 

@@ -145,7 +145,7 @@ private struct ConfigReading {
         let allowed = [
             "repeat_firings", "give_up_after_hours", "channel_burst", "channel_interval_seconds",
             "request_timeout_seconds", "max_in_flight", "max_in_flight_per_target", "retry_delay_seconds",
-            "max_retry_delay_seconds",
+            "max_retry_delay_seconds", "memory_retry_seconds",
         ]
         guard let fields = reader.mapping(node, "delivery", allowed: allowed) else { return nil }
         var delivery = Config.Delivery()
@@ -165,6 +165,7 @@ private struct ConfigReading {
         if let value = seconds("request_timeout_seconds", 0.1...300) { delivery.requestTimeout = value }
         if let value = seconds("retry_delay_seconds", 0.001...3_600) { delivery.retryDelay = value }
         if let value = seconds("max_retry_delay_seconds", 0.001...86_400) { delivery.maxRetryDelay = value }
+        if let value = seconds("memory_retry_seconds", 0...3_600) { delivery.memoryRetrySeconds = value }
         if let value = fields["channel_burst"].flatMap({ reader.int($0, "channel_burst", range: 1...100) }) {
             delivery.channelBurst = value
         }

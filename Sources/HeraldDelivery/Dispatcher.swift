@@ -17,8 +17,16 @@ public actor Dispatcher: Service {
     /// How many rows are read per query, and how many may wait in memory at once.
     public static let pageSize = 1_000
     public static let maxHeld = 20_000
-    /// How often the outbox is checked for rows nobody announced (another process, a missed wake-up).
+    /// How often the outbox is checked for rows nobody announced (another process, a missed wake-up) and
+    /// for parked retries that are due.
     public static let pollInterval: Duration = .milliseconds(500)
+    /// Announced rows are read at most this often, so a busy ingest writer does not cause a read per commit.
+    static let minimumLoadGap: Duration = .milliseconds(50)
+    /// Results are written when this many wait, or this long after the last write: each write is a
+    /// transaction with an fsync that the ingest writer would otherwise wait behind.
+    static let flushBatch = 500
+    static let flushInterval: Duration = .milliseconds(100)
+
 
     private let store: Store
     private let courier: Courier
@@ -42,7 +50,10 @@ public actor Dispatcher: Service {
     private var lastLoad: ContinuousClock.Instant?
     private var moreToLoad = true
     private var completions: [DeliveryCompletion] = []
+    private var lastFlush: ContinuousClock.Instant?
     private var flushFailedAt: ContinuousClock.Instant?
+    /// The rows in memory, queued or in flight.
+    private var heldIDs = Set<Int64>()
 
     public init(store: Store, courier: Courier, policy: Config.Delivery, metrics: DeliveryMetrics, logger: Logger) {
         self.store = store
@@ -80,12 +91,20 @@ public actor Dispatcher: Service {
         while true {
             let stopping = doorbell.isStopping
             let now = clock.now
-            // Results first: a row read next must see the handles of the messages already sent for its issue.
-            await flush()
-            if !stopping, held < Self.maxHeld,
-                doorbell.takeLoadRequest() || moreToLoad || lastLoad.map({ now - $0 >= Self.pollInterval }) ?? true
+            let pollDue = lastLoad.map { now - $0 >= Self.pollInterval } ?? true
+            let loadDue = !stopping && held < Self.maxHeld
+                && (moreToLoad || pollDue
+                    || (doorbell.loadRequested && lastLoad.map { now - $0 >= Self.minimumLoadGap } ?? true))
+            // Results are written in batches, and always before a read: a row read next must see the handles
+            // of the messages already sent for its issue.
+            if loadDue || stopping || completions.count >= Self.flushBatch
+                || lastFlush.map({ now - $0 >= Self.flushInterval }) ?? true
             {
-                await load()
+                await flush()
+            }
+            if loadDue {
+                _ = doorbell.takeLoadRequest()
+                await load(retries: pollDue)
             }
             if stopping {
                 if inFlight == 0 {
@@ -101,8 +120,11 @@ public actor Dispatcher: Service {
                 // Only the attempts in progress matter now; each one's end rings.
                 deadline = clock.now + .seconds(1)
             } else {
-                deadline = (lastLoad ?? clock.now) + Self.pollInterval
+                let loaded = lastLoad ?? clock.now
+                deadline = loaded + Self.pollInterval
                 if let next = timers.earliest, next < deadline { deadline = next }
+                if doorbell.loadRequested { deadline = min(deadline, loaded + Self.minimumLoadGap) }
+                if !completions.isEmpty { deadline = min(deadline, (lastFlush ?? clock.now) + Self.flushInterval) }
                 if moreToLoad && held < Self.maxHeld { deadline = clock.now }
                 if flushFailedAt != nil { deadline = max(deadline, clock.now + .seconds(1)) }
             }
@@ -120,15 +142,18 @@ public actor Dispatcher: Service {
         }
     }
 
-    /// Reads the next page of pending rows into their lanes.
-    private func load() async {
+    /// Reads the next page of new rows, and with `retries` the parked rows now due, into their lanes.
+    private func load(retries: Bool) async {
         lastLoad = clock.now
-        let rows: [PendingDelivery]
+        var rows: [PendingDelivery]
         do {
             let page = try await store.pendingDeliveries(after: cursor, limit: Self.pageSize)
             rows = page.deliveries
             moreToLoad = page.isFull
             if let last = page.lastID { cursor = max(cursor, last) }
+            if retries {
+                rows += try await store.dueRetries(limit: Self.pageSize).filter { !heldIDs.contains($0.id) }
+            }
         } catch {
             logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
             moreToLoad = false
@@ -138,7 +163,7 @@ public actor Dispatcher: Service {
         // Lanes whose pacing has fully recovered hold nothing worth keeping.
         lanes = lanes.filter { !$0.value.isIdle(now: now) }
         let wallNow = Date()
-        for row in rows {
+        for row in rows where heldIDs.insert(row.id).inserted {
             let wait = row.nextAttemptAt.timeIntervalSince(wallNow)
             let notBefore = wait > 0 ? now + .milliseconds(Int64(wait * 1_000)) : now
             let key = Lane.key(kind: row.kind, target: row.target, channel: row.channel)
@@ -157,6 +182,7 @@ public actor Dispatcher: Service {
         if let failedAt = flushFailedAt, clock.now - failedAt < .seconds(1), !doorbell.isStopping { return }
         let batch = completions
         completions = []
+        lastFlush = clock.now
         do {
             try await store.complete(batch)
             flushFailedAt = nil
@@ -256,7 +282,7 @@ public actor Dispatcher: Service {
             completions.append(DeliveryCompletion(
                 id: delivery.id, attempts: attempts, outcome: .delivered(handle), resolvedChannel: resolved))
             metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: "delivered")
-            held -= 1
+            release(delivery.id)
             if let note { logger.warning("delivered, but \(note)", metadata: metadata) }
         case .failed(let failure, let scope):
             let now = clock.now
@@ -274,7 +300,14 @@ public actor Dispatcher: Service {
                 retryIn = nil
             }
             let age = Date().timeIntervalSince(delivery.createdAt)
-            if let wait = retryIn, age + wait <= policy.giveUpAfter {
+            if let wait = retryIn, age + wait <= policy.giveUpAfter, wait > policy.memoryRetrySeconds {
+                completions.append(DeliveryCompletion(
+                    id: delivery.id, attempts: attempts,
+                    outcome: .park(until: Date().addingTimeInterval(wait), reason: failure.description)))
+                release(delivery.id)
+                logger.notice("delivery will be retried", metadata: metadata.merging(
+                    ["error": "\(failure)", "retry_in": "\(Int(wait)) s"]) { $1 })
+            } else if let wait = retryIn, age + wait <= policy.giveUpAfter {
                 var again = delivery
                 again.attempts = attempts
                 lane?.pushFront(Queued(delivery: again, notBefore: now + .milliseconds(Int64(wait * 1_000))))
@@ -288,13 +321,13 @@ public actor Dispatcher: Service {
                 let reason = "gave up after \(attempts) attempts over \(Int(age)) s; last error: \(failure)"
                 completions.append(DeliveryCompletion(id: delivery.id, attempts: attempts, outcome: .dead(reason: reason)))
                 metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: "dead")
-                held -= 1
+                release(delivery.id)
                 logger.error("delivery given up", metadata: metadata.merging(["error": "\(failure)"]) { $1 })
             } else {
                 completions.append(DeliveryCompletion(
                     id: delivery.id, attempts: attempts, outcome: .failed(reason: failure.description)))
                 metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: "failed")
-                held -= 1
+                release(delivery.id)
                 logger.error("delivery failed", metadata: metadata.merging(["error": "\(failure)"]) { $1 })
             }
         }
@@ -307,6 +340,12 @@ public actor Dispatcher: Service {
         waitingForSlot.removeAll()
         for waiting in waitingForTarget.removeValue(forKey: delivery.target) ?? [] { markReady(waiting) }
         doorbell.ring()
+    }
+
+    /// Forgets a row that left memory.
+    private func release(_ id: Int64) {
+        held -= 1
+        heldIDs.remove(id)
     }
 
     /// Exponential backoff with jitter: the n-th retry waits between half and all of

@@ -25,6 +25,9 @@ final class Doorbell: Sendable {
         ring()
     }
 
+    /// Whether rows were announced since the last `takeLoadRequest`.
+    var loadRequested: Bool { state.withLock { $0.loadRequested } }
+
     /// Whether rows were announced since the last call.
     func takeLoadRequest() -> Bool {
         state.withLock { state in

@@ -229,12 +229,13 @@ private struct IngestWriter {
         return StatementArguments(values)
     }
 
-    /// Keeps the newest `eventsPerIssue` events of the issue, and any older one a pending delivery needs.
+    /// Keeps the newest `eventsPerIssue` events of the issue, and any older one an unsent delivery needs.
     private func pruneEvents(issue: Int64) throws {
         try db.cachedStatement(sql: """
             DELETE FROM events WHERE issue_id = ?
             AND id <= (SELECT id FROM events WHERE issue_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
-            AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.event_row_id = events.id AND outbox.status = 'pending')
+            AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.event_row_id = events.id
+                            AND outbox.status IN ('pending', 'retrying'))
             """).execute(arguments: [issue, issue, eventsPerIssue])
     }
 

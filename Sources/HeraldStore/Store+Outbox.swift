@@ -4,8 +4,11 @@ import HeraldCore
 
 /// Where an outbox row stands.
 public enum DeliveryStatus: String, Sendable, Hashable, CaseIterable {
-    /// Waiting for its first attempt or for a retry.
+    /// Waiting for its first attempt, or for a retry due soon.
     case pending
+    /// Failed with a retryable error and waiting a while for its next attempt (`next_attempt_at`); delivery
+    /// does not hold such rows in memory but reads them back when they are due.
+    case retrying
     /// Sent; chat messages have a handle.
     case delivered
     /// Refused for good (a missing channel, a revoked token…); `last_error` says why.
@@ -98,7 +101,10 @@ public struct DeliveryCompletion: Sendable {
     public enum Outcome: Sendable {
         /// Sent. Chat messages carry their handle; webhooks and Mattermost incoming webhooks have none.
         case delivered(MessageHandle?)
+        /// To be tried again soon; delivery keeps the row in memory.
         case retry(at: Date, reason: String)
+        /// To be tried again later; the row waits in `retrying` until `dueRetries` returns it.
+        case park(until: Date, reason: String)
         case failed(reason: String)
         case dead(reason: String)
     }
@@ -171,6 +177,21 @@ extension Store {
     /// Delivery keeps the rows it has read in memory and asks only for newer ones; rows are written by one
     /// writer in id order, so a row with a lower id never appears later. A row whose issue is gone is skipped.
     public func pendingDeliveries(after afterID: Int64, limit: Int) async throws -> PendingPage {
+        try await readDeliveries(
+            where: "outbox.status = 'pending' AND outbox.id > ?", order: "outbox.id", [afterID, limit], limit: limit)
+    }
+
+    /// Rows in `retrying` whose next attempt is due, the longest-waiting first.
+    public func dueRetries(now: Date = Date(), limit: Int) async throws -> [PendingDelivery] {
+        try await readDeliveries(
+            where: "outbox.status = 'retrying' AND outbox.next_attempt_at <= ?", order: "outbox.next_attempt_at, outbox.id",
+            [now.timeIntervalSince1970, limit], limit: limit
+        ).deliveries
+    }
+
+    private func readDeliveries(where filter: String, order: String, _ arguments: StatementArguments, limit: Int)
+        async throws -> PendingPage
+    {
         try await pool.read { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT outbox.id, outbox.project_id, projects.slug, outbox.issue_id, outbox.event_id, events.payload,
@@ -184,9 +205,9 @@ extension Store {
                     SELECT MAX(id) FROM message_handles
                     WHERE issue_id = outbox.issue_id AND kind = outbox.kind AND target = outbox.target
                       AND channel = outbox.channel AND thread_ref IS NULL)
-                WHERE outbox.status = 'pending' AND outbox.id > ?
-                ORDER BY outbox.id LIMIT ?
-                """), arguments: [afterID, limit])
+                WHERE \(filter)
+                ORDER BY \(order) LIMIT ?
+                """), arguments: arguments)
             guard let lastID = rows.last.map({ $0[0] as Int64 }) else {
                 return PendingPage(deliveries: [], lastID: nil, isFull: false)
             }
@@ -245,6 +266,10 @@ extension Store {
                 case .retry(let at, let reason):
                     nextAttempt = at.timeIntervalSince1970
                     lastError = reason
+                case .park(let until, let reason):
+                    status = .retrying
+                    nextAttempt = until.timeIntervalSince1970
+                    lastError = reason
                 case .failed(let reason):
                     status = .failed
                     lastError = reason
@@ -265,7 +290,7 @@ extension Store {
                 try db.cachedStatement(sql: """
                     UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ?,
                         delivered_channel = ?, delivered_ref = ?, delivered_at = ?
-                    WHERE id = ? AND status = 'pending'
+                    WHERE id = ? AND status IN ('pending', 'retrying')
                     """).execute(arguments: [
                         status.rawValue, completion.attempts, nextAttempt, lastError, nowSeconds, delivered?.channelID,
                         delivered?.ref, status == .delivered ? nowSeconds : nil, completion.id,

@@ -38,7 +38,7 @@ public struct OutboxEntry: Sendable {
     public var tags: [String]
     public var notes: [String]
     public var problem: String?
-    /// A `DeliveryStatus`: `pending` until delivery settles it.
+    /// A `DeliveryStatus`: `pending` or `retrying` until delivery settles it.
     public var status: String
     public var attempts: Int
     public var createdAt: Date
@@ -202,10 +202,10 @@ extension Store {
         }
     }
 
-    /// Outbox rows waiting to be delivered.
+    /// Outbox rows waiting to be delivered, retries included.
     public func outboxDepth() async throws -> Int {
         try await pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status = 'pending'") ?? 0
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'retrying')") ?? 0
         }
     }
 }

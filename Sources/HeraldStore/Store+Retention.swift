@@ -34,7 +34,7 @@ extension Store {
             DELETE FROM rule_firings WHERE id IN (SELECT id FROM rule_firings WHERE fired_at < ? LIMIT ?)
             """, [cutoff, chunk]))
         deletions.append(("outbox", """
-            DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE updated_at < ? AND status != 'pending' LIMIT ?)
+            DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE updated_at < ? AND status NOT IN ('pending', 'retrying') LIMIT ?)
             """, [cutoff, chunk]))
 
         deletions.append(("message_handles", """

@@ -215,7 +215,7 @@ struct Deliveries: AsyncParsableCommand {
     @Flag(help: "Only deliveries that failed for good or were given up.")
     var failed = false
 
-    @Option(help: "Only this status: pending, delivered, failed or dead.")
+    @Option(help: "Only this status: pending, retrying, delivered, failed or dead.")
     var status: String?
 
     @Option(help: "Only this issue, by id or short id (PAYMENTS-12).")
@@ -230,7 +230,7 @@ struct Deliveries: AsyncParsableCommand {
         if failed { query.statuses = [.failed, .dead] }
         if let status {
             guard let value = DeliveryStatus(rawValue: status) else {
-                throw ValidationError("unknown status '\(status)'; expected pending, delivered, failed or dead")
+                throw ValidationError("unknown status '\(status)'; expected pending, retrying, delivered, failed or dead")
             }
             query.statuses = [value]
         }
@@ -252,7 +252,7 @@ struct Deliveries: AsyncParsableCommand {
         let rows = entries.map { entry -> [String] in
             let destination = "\(entry.kind) \(entry.target)" + (entry.channel.map { " " + $0 } ?? "")
             var detail = entry.lastError ?? ""
-            if entry.status == DeliveryStatus.pending.rawValue {
+            if entry.status == DeliveryStatus.pending.rawValue || entry.status == DeliveryStatus.retrying.rawValue {
                 detail = "next attempt \(Timestamp.text(entry.nextAttemptAt))" + (detail.isEmpty ? "" : "; last error: " + detail)
             } else if let ref = entry.deliveredRef {
                 detail = "posted to \(entry.deliveredChannel ?? "?") as \(ref)"

@@ -63,10 +63,10 @@ struct Harness {
         try await store.deliveries(DeliveryQuery(statuses: statuses, limit: 500))
     }
 
-    /// Waits until no row is pending.
+    /// Waits until no row is pending or retrying.
     func settled(timeout: Duration = .seconds(15)) async throws -> [OutboxEntry] {
         try await eventually(timeout: timeout, "every delivery to settle") {
-            try await deliveries([.pending]).isEmpty
+            try await deliveries([.pending, .retrying]).isEmpty
         }
         return try await deliveries()
     }
@@ -223,6 +223,26 @@ extension ChatDouble.Message {
         let row = try #require(rows.first { $0.channel == "#payments" })
         #expect(row.status == "delivered")
         #expect(row.attempts == 3)
+        #expect(chat.messages.filter { $0.channelID == "CACME1" }.count == 1)
+        try await harness.stop()
+    }
+
+    @Test func aDistantRetryWaitsInTheDatabaseAndIsReadBackWhenDue() async throws {
+        let chat = try await RunningServer.chatDouble()
+        chat.script("#payments", .status(500))
+        let extra = "delivery:\n  retry_delay_seconds: 2\n  memory_retry_seconds: 0"
+        let harness = try await Harness.start(rules: twoWorkspaces, extra: extra, chat: chat)
+        try await harness.send()
+        try await eventually("the failed row to wait as retrying") {
+            try await harness.deliveries([.retrying]).map(\.channel) == ["#payments"]
+        }
+        let waiting = try #require(try await harness.deliveries([.retrying]).first)
+        #expect(waiting.attempts == 1)
+        #expect(waiting.lastError?.hasPrefix("HTTP 500") == true)
+        #expect(waiting.nextAttemptAt > waiting.updatedAt)
+        let rows = try await harness.settled()
+        #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.first { $0.channel == "#payments" }?.attempts == 2)
         #expect(chat.messages.filter { $0.channelID == "CACME1" }.count == 1)
         try await harness.stop()
     }

@@ -209,7 +209,9 @@ struct AdminRoutes {
         json["channel"] = entry.channel
         json["problem"] = entry.problem
         json["last_error"] = entry.lastError
-        if entry.status == DeliveryStatus.pending.rawValue { json["next_attempt_at"] = Timestamp.text(entry.nextAttemptAt) }
+        if entry.status == DeliveryStatus.pending.rawValue || entry.status == DeliveryStatus.retrying.rawValue {
+            json["next_attempt_at"] = Timestamp.text(entry.nextAttemptAt)
+        }
         json["delivered_channel"] = entry.deliveredChannel
         json["delivered_ref"] = entry.deliveredRef
         json["delivered_at"] = entry.deliveredAt.map(Timestamp.text)
