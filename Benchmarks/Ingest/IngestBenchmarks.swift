@@ -5,7 +5,8 @@
 //
 // Each benchmark starts a real Herald server in this process on a free port, with its SQLite file in a
 // temporary directory, and drives it from `IngestLoad.connections` kept-alive connections, each sending its
-// next envelope as soon as the last one is answered. Events are Python-SDK-shaped error events over 1,000
+// next envelope as soon as the last one is answered. Delivery runs too: the rules' Slack messages go to the
+// in-process chat double. Events are Python-SDK-shaped error events over 1,000
 // recurring issues, with 1% new issues. Reported per run: events/s, p50 and p99 latency of the 200 answers,
 // and resident memory.
 
@@ -25,7 +26,8 @@ let benchmarks: @Sendable () -> Void = {
     let p99 = BenchmarkMetric.custom("p99 latency (µs)", useScalingFactor: false)
     let rssStart = BenchmarkMetric.custom("resident MB after the first 100,000", useScalingFactor: false)
     let rssEnd = BenchmarkMetric.custom("resident MB 1,000 events before the end", useScalingFactor: false)
-    let metrics = [throughput, p50, p99, rssStart, rssEnd]
+    let delivered = BenchmarkMetric.custom("Slack messages delivered", useScalingFactor: false)
+    let metrics = [throughput, p50, p99, rssStart, rssEnd, delivered]
 
     for (name, events) in [("Envelope ingest, 100 rules, 200,000 events", 200_000),
                            ("Envelope ingest, 100 rules, 1,000,000 events", 1_000_000)] {
@@ -36,6 +38,7 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.measurement(p99, Int(result.latency(percentile: 99).microseconds))
             benchmark.measurement(rssStart, result.residentAfterWarmup / 1_000_000)
             benchmark.measurement(rssEnd, result.residentAtEnd / 1_000_000)
+            benchmark.measurement(delivered, result.deliveries)
         }
     }
 }

@@ -15,6 +15,8 @@ enum IngestLoad {
         /// run, if shorter) and 1,000 events before the end, both under full load.
         var residentAfterWarmup: Int
         var residentAtEnd: Int
+        /// Slack messages the chat double received during the run.
+        var deliveries: Int
 
         var eventsPerSecond: Double { Double(events) / (elapsed.microseconds / 1e6) }
 
@@ -120,7 +122,13 @@ enum IngestLoad {
     }
 
     static func run(events: Int) async throws -> Result {
-        let server = try await RunningServer(rules: ["payments.yaml": rules()])
+        // Delivery runs as in `herald serve`: the rules' Slack messages go to the chat double.
+        let chat = try await ChatDouble(
+            slack: ["acme": (token: "xoxb-acme", channels: (0..<20).map { "team-\($0)" })], recordsBodies: false)
+        let directory = TemporaryDirectory()
+        let server = try await RunningServer(
+            rules: ["payments.yaml": rules()], configYAML: RunningServer.configYAML(directory: directory.path, chat: chat),
+            directory: directory)
         let requests = Requests()
         let next = Counter()
         let clock = ContinuousClock()
@@ -154,9 +162,11 @@ enum IngestLoad {
         }
         let elapsed = clock.now - started
         try await server.stop()
+        let deliveries = chat.messageCount
+        try await chat.stop()
         return Result(
             events: events, elapsed: elapsed, latencies: latencies,
-            residentAfterWarmup: residentAfterWarmup.value, residentAtEnd: residentNearEnd.value)
+            residentAfterWarmup: residentAfterWarmup.value, residentAtEnd: residentNearEnd.value, deliveries: deliveries)
     }
 
     struct LoadFailure: Error {

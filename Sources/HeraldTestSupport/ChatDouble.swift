@@ -69,6 +69,7 @@ public final class ChatDouble: Sendable {
     }
 
     struct State {
+        var recordsBodies = true
         var slack: [String: Workspace] = [:]
         var mattermost: [String: Workspace] = [:]
         var scripts: [String: [Scripted]] = [:]
@@ -79,11 +80,15 @@ public final class ChatDouble: Sendable {
 
     /// `slack`: workspace name → (token, channel names); `mattermost`: team name → (token, channel names).
     /// Channel ids are made up: `C<WORKSPACE><n>` on Slack, 26 lowercase characters on Mattermost.
+    /// With `recordsBodies` false the double keeps what arrived but not the bodies, so a long benchmark does
+    /// not grow its memory by every message.
     public init(
         slack: [String: (token: String, channels: [String])] = [:],
-        mattermost: [String: (token: String, channels: [String])] = [:]
+        mattermost: [String: (token: String, channels: [String])] = [:],
+        recordsBodies: Bool = true
     ) async throws {
         var initial = State()
+        initial.recordsBodies = recordsBodies
         for (name, workspace) in slack {
             var channels: [String: String] = [:]
             for (index, channel) in workspace.channels.enumerated() {
@@ -213,7 +218,8 @@ public final class ChatDouble: Sendable {
                     let ts = String(format: "1700000000.%06d", state.nextRef)
                     state.nextRef += 1
                     state.messages.append(Message(
-                        workspace: workspace, channelID: channelID, ref: ts, threadRef: threadTS, body: body, updates: 0))
+                        workspace: workspace, channelID: channelID, ref: ts, threadRef: threadTS,
+                        body: state.recordsBodies ? body : [], updates: 0))
                     return ts
                 }
                 return Self.json(#"{"ok":true,"channel":"\#(channelID)","ts":"\#(ts)","message":{"ts":"\#(ts)"}}"#)
@@ -278,7 +284,8 @@ public final class ChatDouble: Sendable {
                 let id = String(format: "post%022d", state.nextRef)
                 state.nextRef += 1
                 state.messages.append(Message(
-                    workspace: team, channelID: channelID, ref: id, threadRef: rootID, body: body, updates: 0))
+                    workspace: team, channelID: channelID, ref: id, threadRef: rootID,
+                    body: state.recordsBodies ? body : [], updates: 0))
                 return id
             }
             return Self.json(#"{"id":"\#(postID)","channel_id":"\#(channelID)","create_at":1700000000000}"#, status: .created)
@@ -347,7 +354,11 @@ public final class ChatDouble: Sendable {
             let received = Received(
                 path: request.uri.path, method: request.method.rawValue, headers: headers, body: body,
                 at: .now, workspace: workspace, channelID: nil)
-            state.withLock { $0.requests.append(received) }
+            state.withLock { state in
+                var kept = received
+                if !state.recordsBodies { kept.body = [] }
+                state.requests.append(kept)
+            }
             return received
         }
 
