@@ -40,20 +40,23 @@ public struct Courier: Sendable {
     /// Where Mattermost sends button clicks.
     public var mattermostActionsURL: String { config.server.publicURL + "/mattermost/actions" }
 
-    /// The alert one delivery shows.
+    /// The alert one delivery shows; an update shows the action that caused it.
     public func alert(for delivery: PendingDelivery, isTest: Bool = false) -> AlertMessage {
         let event = delivery.eventPayload.flatMap { try? JSONDecoder().decode(Event.self, from: $0) }
         return AlertMessage(
             issue: delivery.issue, event: event, eventID: delivery.eventID, project: delivery.projectSlug,
             rules: delivery.rules, tags: delivery.tags, notes: delivery.notes, publicURL: config.server.publicURL,
-            assignees: config.users.filter { $0.role != .stakeholder }, isTest: isTest)
+            assignees: config.users.filter { $0.role != .stakeholder },
+            stateNote: delivery.purpose == "update" ? delivery.note : nil, isTest: isTest)
     }
 
     /// The rate-limit scope of a delivery's first request: what a 429 on it blocks.
-    public static func scope(kind: String, target: String) -> String {
-        switch kind {
-        case "slack": "slack:\(target):chat.postMessage"
-        case "mattermost": "mattermost:\(target):posts"
+    public static func scope(kind: String, target: String, purpose: String = "alert") -> String {
+        switch (kind, purpose) {
+        case ("slack", "update"): "slack:\(target):chat.update"
+        case ("slack", _): "slack:\(target):chat.postMessage"
+        case ("mattermost", "update"): "mattermost:\(target):patch"
+        case ("mattermost", _): "mattermost:\(target):posts"
         default: "\(kind):\(target)"
         }
     }
@@ -62,8 +65,9 @@ public struct Courier: Sendable {
     /// thread reply and the parent is updated.
     public func deliver(_ delivery: PendingDelivery, parent: MessageHandle?, isTest: Bool = false) async -> Result {
         let alert = alert(for: delivery, isTest: isTest)
-        let scope = Self.scope(kind: delivery.kind, target: delivery.target)
+        let scope = Self.scope(kind: delivery.kind, target: delivery.target, purpose: delivery.purpose)
         do throws(ChatFailure) {
+            if delivery.purpose != "alert" { return try await followUp(delivery, alert: alert) }
             switch delivery.kind {
             case "slack": return try await slack(delivery, alert: alert, parent: parent)
             case "mattermost": return try await mattermost(delivery, alert: alert, parent: parent)
@@ -79,6 +83,49 @@ public struct Courier: Sendable {
             }
         } catch {
             return .failed(error, scope: scope)
+        }
+    }
+
+    // MARK: Updates and notes
+
+    /// Rewrites a message to the issue's new state (`update`), or replies in its thread with what someone did
+    /// (`note`).
+    private func followUp(_ delivery: PendingDelivery, alert: AlertMessage) async throws(ChatFailure) -> Result {
+        guard let subject = delivery.subject else {
+            throw .permanent(code: "message_unknown", detail: "the message to \(delivery.purpose) is no longer recorded")
+        }
+        let text = delivery.note ?? ""
+        switch delivery.kind {
+        case "slack":
+            guard let workspace = config.slackWorkspace(named: delivery.target) else {
+                throw .permanent(code: "unknown_target", detail: "Slack workspace '\(delivery.target)' is not in the config")
+            }
+            let client = SlackClient(workspace: workspace, http: http)
+            if delivery.purpose == "update" {
+                try await client.update(.alert(alert), channel: subject.channelID, ts: subject.ref)
+                return .delivered(nil, resolved: nil, note: nil)
+            }
+            let posted = try await client.postMessage(.note(text), channel: subject.channelID, threadTS: subject.ref)
+            return .delivered(
+                MessageHandle(issueID: delivery.issue.id, kind: "slack", target: workspace.name, channel: subject.channel,
+                              channelID: posted.channel, ref: posted.ts, threadRef: subject.ref),
+                resolved: nil, note: nil)
+        case "mattermost":
+            guard let connector = config.mattermostConnector(named: delivery.target) else {
+                throw .permanent(code: "unknown_target", detail: "Mattermost connector '\(delivery.target)' is not in the config")
+            }
+            let client = MattermostClient(connector: connector, http: http)
+            if delivery.purpose == "update" {
+                try await client.patchPost(id: subject.ref, .alert(alert, actionsURL: mattermostActionsURL, signer: signer))
+                return .delivered(nil, resolved: nil, note: nil)
+            }
+            let id = try await client.createPost(.note(text), channelID: subject.channelID, rootID: subject.ref)
+            return .delivered(
+                MessageHandle(issueID: delivery.issue.id, kind: "mattermost", target: connector.name,
+                              channel: subject.channel, channelID: subject.channelID, ref: id, threadRef: subject.ref),
+                resolved: nil, note: nil)
+        default:
+            throw .permanent(code: "unknown_kind", detail: "\(delivery.kind) messages cannot be updated")
         }
     }
 

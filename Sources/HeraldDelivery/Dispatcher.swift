@@ -228,7 +228,7 @@ public actor Dispatcher: Service {
                 timers.push(head.notBefore, key)
                 return
             }
-            let scope = Courier.scope(kind: lane.kind, target: lane.target)
+            let scope = Courier.scope(kind: lane.kind, target: lane.target, purpose: head.delivery.purpose)
             if let until = blockedUntil[scope] {
                 if until > now {
                     timers.push(until, key)
@@ -254,7 +254,8 @@ public actor Dispatcher: Service {
             inFlight += 1
             inFlightByTarget[lane.target, default: 0] += 1
             let delivery = queued.delivery
-            let parent = policy.repeatFirings == .thread ? lane.parents[delivery.issue.id] ?? delivery.parent : nil
+            let parent = policy.repeatFirings == .thread && delivery.purpose == "alert"
+                ? lane.parents[delivery.issue.id] ?? delivery.parent : nil
             let courier = courier
             Task {
                 let started = ContinuousClock.now
@@ -278,7 +279,7 @@ public actor Dispatcher: Service {
         ]
         switch result {
         case .delivered(let handle, let resolved, let note):
-            if let handle, handle.threadRef == nil { lane?.parents[delivery.issue.id] = handle }
+            if let handle, handle.threadRef == nil, delivery.purpose == "alert" { lane?.parents[delivery.issue.id] = handle }
             completions.append(DeliveryCompletion(
                 id: delivery.id, attempts: attempts, outcome: .delivered(handle), resolvedChannel: resolved))
             metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: "delivered")

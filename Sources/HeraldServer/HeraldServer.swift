@@ -44,6 +44,7 @@ public struct HeraldServer: Sendable {
     public let metrics: HeraldMetrics
     public let pipeline: IngestPipeline
     public let dispatcher: Dispatcher
+    public let actions: IssueActions
     public let http: HTTPClient
     public let options: ServerOptions
 
@@ -66,6 +67,7 @@ public struct HeraldServer: Sendable {
             store: store, courier: courier, policy: config.delivery, metrics: DeliveryMetrics(factory: metrics.factory),
             logger: options.logger)
         self.dispatcher = dispatcher
+        actions = IssueActions(store: store, config: config, queued: { dispatcher.rowsAdded() })
         pipeline = IngestPipeline(
             store: store, rules: rules, metrics: metrics, logger: options.logger, capacity: config.server.ingestQueue,
             deliveriesQueued: { dispatcher.rowsAdded() })
@@ -79,7 +81,7 @@ public struct HeraldServer: Sendable {
         let projects = ProjectDirectory(config.projects)
         IngestRoutes(projects: projects, pipeline: pipeline, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes)
             .register(on: router)
-        AdminRoutes(store: store, projects: projects, rules: rules, adminToken: config.adminToken, metrics: metrics,
+        AdminRoutes(store: store, actions: actions, projects: projects, rules: rules, adminToken: config.adminToken, metrics: metrics,
                     logger: options.logger)
             .register(on: router)
         OpsRoutes(store: store, rules: rules, metrics: metrics).register(on: router)

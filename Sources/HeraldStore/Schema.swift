@@ -193,6 +193,32 @@ enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-actions") { db in
+            try db.execute(sql: """
+                -- What people did to issues, from any surface: the audit trail. `request_key` names a callback
+                -- (Slack's action_ts, Mattermost's trigger id) so a retried one is carried out once.
+                CREATE TABLE issue_actions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    issue_id INTEGER NOT NULL,
+                    action TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    actor_name TEXT NOT NULL,
+                    surface TEXT NOT NULL,
+                    at REAL NOT NULL,
+                    old_state TEXT NOT NULL,
+                    new_state TEXT NOT NULL,
+                    summary TEXT NOT NULL,
+                    request_key TEXT UNIQUE
+                );
+                CREATE INDEX issue_actions_by_issue ON issue_actions (issue_id, id);
+
+                -- Outbox rows that act on a message already posted: `update` rewrites it, `note` replies in
+                -- its thread; `handle_id` is the message, `note` the text.
+                ALTER TABLE outbox ADD COLUMN purpose TEXT NOT NULL DEFAULT 'alert';
+                ALTER TABLE outbox ADD COLUMN handle_id INTEGER;
+                ALTER TABLE outbox ADD COLUMN note TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -19,38 +19,49 @@ public enum IgnoreRequest: Sendable, Hashable {
 }
 
 extension Store {
-    /// Applies a change to an issue and returns the issue as it now stands.
+    /// Applies a change to an issue and returns the issue as it now stands. No audit record, no message
+    /// updates: the path people take is `act`.
     @discardableResult
     public func change(issue id: Int64, _ change: IssueChange, now: Date = Date()) async throws -> Issue {
         try await pool.write { db in
-            guard var issue = try IssueRow.fetchOne(db, IssueRow.byID, [id]) else {
+            guard let issue = try IssueRow.fetchOne(db, IssueRow.byID, [id]) else {
                 throw StoreError.unknownIssue(String(id))
             }
-            switch change {
-            case .resolve(let inNextRelease):
-                issue.status = .resolved
-                issue.ignore = nil
-                issue.resolution = Resolution(at: now, inNextReleaseAfter: inNextRelease ? issue.lastRelease : nil)
-            case .unresolve:
-                issue.status = .unresolved
-                issue.substatus = .ongoing
-                issue.ignore = nil
-                issue.resolution = nil
-            case .ignore(let request):
-                issue.status = .ignored
-                issue.resolution = nil
-                issue.ignore = switch request {
-                case .forever: .forever
-                case .duration(let seconds): .until(now.addingTimeInterval(seconds))
-                case .moreEvents(let count): .untilMoreEvents(count: count, baseline: issue.timesSeen)
-                }
-            case .assign(let assignee):
-                issue.assignee = assignee
-            }
-            var arguments = issue.stateArguments
-            arguments += [issue.id]
-            try db.execute(sql: "UPDATE issues SET \(Issue.stateAssignments) WHERE id = ?", arguments: arguments)
-            return issue
+            let changed = Self.apply(change, to: issue, now: now)
+            try Self.save(changed, db)
+            return changed
         }
+    }
+
+    static func apply(_ change: IssueChange, to original: Issue, now: Date) -> Issue {
+        var issue = original
+        switch change {
+        case .resolve(let inNextRelease):
+            issue.status = .resolved
+            issue.ignore = nil
+            issue.resolution = Resolution(at: now, inNextReleaseAfter: inNextRelease ? issue.lastRelease : nil)
+        case .unresolve:
+            issue.status = .unresolved
+            issue.substatus = .ongoing
+            issue.ignore = nil
+            issue.resolution = nil
+        case .ignore(let request):
+            issue.status = .ignored
+            issue.resolution = nil
+            issue.ignore = switch request {
+            case .forever: .forever
+            case .duration(let seconds): .until(now.addingTimeInterval(seconds))
+            case .moreEvents(let count): .untilMoreEvents(count: count, baseline: issue.timesSeen)
+            }
+        case .assign(let assignee):
+            issue.assignee = assignee
+        }
+        return issue
+    }
+
+    static func save(_ issue: Issue, _ db: Database) throws {
+        var arguments = issue.stateArguments
+        arguments += [issue.id]
+        try db.execute(sql: "UPDATE issues SET \(Issue.stateAssignments) WHERE id = ?", arguments: arguments)
     }
 }

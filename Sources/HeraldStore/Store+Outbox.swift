@@ -69,6 +69,13 @@ public struct PendingDelivery: Sendable {
     public var nextAttemptAt: Date
     /// The issue's first message in this channel, when there is one: a repeat firing replies in its thread.
     public var parent: MessageHandle?
+    /// `alert` (a new message, or a thread reply for a repeat firing), `update` (rewrite `subject` to the
+    /// issue's new state) or `note` (reply to `subject` with `note`).
+    public var purpose: String = "alert"
+    /// The message an `update` or `note` acts on.
+    public var subject: MessageHandle?
+    /// What an action's messages say: "Resolved by Alice via Slack".
+    public var note: String?
 
     public init(
         id: Int64, projectID: Int, projectSlug: String, issue: Issue, eventID: String, eventPayload: Data?,
@@ -197,7 +204,7 @@ extension Store {
                 SELECT outbox.id, outbox.project_id, projects.slug, outbox.issue_id, outbox.event_id, events.payload,
                        outbox.kind, outbox.target, outbox.channel, outbox.channel_template, outbox.rules, outbox.tags,
                        outbox.notes, outbox.problem, outbox.attempts, outbox.created_at, outbox.next_attempt_at,
-                       h.channel_id, h.message_ref
+                       h.channel_id, h.message_ref, outbox.purpose, outbox.note, s.channel_id, s.message_ref, s.channel
                 FROM outbox
                 JOIN projects ON projects.id = outbox.project_id
                 LEFT JOIN events ON events.id = outbox.event_row_id
@@ -205,6 +212,7 @@ extension Store {
                     SELECT MAX(id) FROM message_handles
                     WHERE issue_id = outbox.issue_id AND kind = outbox.kind AND target = outbox.target
                       AND channel = outbox.channel AND thread_ref IS NULL)
+                LEFT JOIN message_handles s ON s.id = outbox.handle_id
                 WHERE \(filter)
                 ORDER BY \(order) LIMIT ?
                 """), arguments: arguments)
@@ -228,13 +236,22 @@ extension Store {
                                       channelID: channelID, ref: ref)
                     }
                 }
-                return PendingDelivery(
+                var delivery = PendingDelivery(
                     id: row[0], projectID: row[1], projectSlug: row[2], issue: issue, eventID: row[4],
                     eventPayload: row[5], kind: kind, target: target, channel: channel, channelTemplate: row[9],
                     rules: JSONText.decodeArray(row[10]), tags: JSONText.decodeArray(row[11]),
                     notes: JSONText.decodeArray(row[12]), problem: row[13], attempts: row[14],
                     createdAt: Date(timeIntervalSince1970: row[15]), nextAttemptAt: Date(timeIntervalSince1970: row[16]),
                     parent: parent)
+                delivery.purpose = row[19]
+                delivery.note = row[20]
+                delivery.subject = (row[21] as String?).flatMap { channelID in
+                    (row[22] as String?).map { ref in
+                        MessageHandle(issueID: issueID, kind: kind, target: target, channel: row[23] ?? "",
+                                      channelID: channelID, ref: ref)
+                    }
+                }
+                return delivery
             }
             return PendingPage(deliveries: deliveries, lastID: lastID, isFull: rows.count == limit)
         }

@@ -61,6 +61,11 @@ public struct MattermostMessage: Sendable {
         return MattermostMessage(text: "Fired again: \(alert.fallbackText)", attachment: attachment)
     }
 
+    /// A thread reply recording what someone did.
+    public static func note(_ text: String) -> MattermostMessage {
+        MattermostMessage(text: text, attachment: ["fallback": text.fitted(to: 1_000), "text": ":memo: " + text.fitted(to: textLimit)])
+    }
+
     /// The bot API's `POST /api/v4/posts` body.
     public func postBody(channelID: String, rootID: String? = nil) -> [UInt8] {
         var body: [String: any Sendable] = [

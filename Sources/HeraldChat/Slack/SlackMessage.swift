@@ -74,6 +74,11 @@ public struct SlackMessage: Sendable {
         return SlackMessage(text: text.fitted(to: Limit.fallbackText), blocks: blocks)
     }
 
+    /// A thread reply recording what someone did: "Resolved by Alice via Slack".
+    public static func note(_ text: String) -> SlackMessage {
+        SlackMessage(text: text.fitted(to: Limit.fallbackText), blocks: [section(":memo: " + text.slackFitted(to: 2_900))])
+    }
+
     /// The `chat.postMessage` body.
     public func postBody(channel: String, threadTS: String? = nil) -> [UInt8] {
         var body: [String: any Sendable] = [

@@ -1,6 +1,8 @@
 import Foundation
+import HeraldChat
 import HeraldConfig
 import HeraldCore
+import HeraldDelivery
 import HeraldStore
 import Hummingbird
 import Logging
@@ -9,6 +11,7 @@ import NIOCore
 /// The admin API (`/api/v1/issues…`) and the rule endpoints (`/-/reload`, `/-/rules`), behind the admin token.
 struct AdminRoutes {
     let store: Store
+    let actions: IssueActions
     let projects: ProjectDirectory
     let rules: RuleBook
     let adminToken: Secret?
@@ -23,6 +26,10 @@ struct AdminRoutes {
         router.get("/api/v1/issues/:id") { request, context in
             try authorize(request)
             return try await showIssue(context.parameters.get("id") ?? "")
+        }
+        router.post("/api/v1/issues/:id/actions") { request, context in
+            try authorize(request)
+            return try await act(request, reference: context.parameters.get("id") ?? "")
         }
         router.get("/api/v1/deliveries") { request, _ in
             try authorize(request)
@@ -121,6 +128,15 @@ struct AdminRoutes {
              "state": firing.state, "rule_set_version": firing.ruleSetVersion]
         }
         body["deliveries"] = try await store.deliveries(issue: issue.id).map(deliveryJSON)
+        body["actions"] = try await store.actions(issue: issue.id).map { record -> [String: any Sendable] in
+            var json: [String: any Sendable] = [
+                "action": record.action, "by": record.actor.name, "surface": record.actor.surface,
+                "at": Timestamp.text(record.at), "old_state": record.oldState, "new_state": record.newState,
+                "summary": record.summary,
+            ]
+            json["email"] = record.actor.email
+            return json
+        }
         body["messages"] = try await store.messageHandles(issue: issue.id).map { handle -> [String: any Sendable] in
             var json: [String: any Sendable] = [
                 "kind": handle.kind, "target": handle.target, "channel": handle.channel, "channel_id": handle.channelID,
@@ -130,6 +146,56 @@ struct AdminRoutes {
             return json
         }
         return try JSONResponse(body)
+    }
+
+    // MARK: Actions
+
+    /// `POST /api/v1/issues/<id>/actions` with `{"action": "resolve", "by": "alice@example.com"}`: the action
+    /// in the form chat buttons carry (`resolve`, `resolve_next_release`, `unresolve`, `ignore:1800s`,
+    /// `ignore:10events`, `ignore:forever`, `assign:<email>`, `unassign`, `ack`), on behalf of a Herald user
+    /// when `by` names one, else of the admin token.
+    private func act(_ request: Request, reference: String) async throws -> Response {
+        guard let issue = try await store.issue(reference) else {
+            throw APIError(.notFound, "no issue '\(reference.prefix(40))'", reason: "not_found")
+        }
+        let body = try await request.body.collect(upTo: 64 << 10)
+        guard let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] else {
+            throw APIError.badRequest("the body must be a JSON object such as {\"action\": \"resolve\"}")
+        }
+        guard let text = json["action"] as? String else {
+            throw APIError.badRequest("'action' is required", field: "action")
+        }
+        guard let action = IssueAction(text) else {
+            throw APIError.badRequest(
+                "unknown action '\(text.prefix(60))'; expected resolve, resolve_next_release, unresolve, ignore:<seconds>s, "
+                    + "ignore:<count>events, ignore:forever, assign:<email>, unassign or ack", field: "action")
+        }
+        var user: Config.User?
+        if let email = json["by"] {
+            guard let email = email as? String, let found = actions.config.user(email: email) else {
+                throw APIError.badRequest("'by' must be the email of a user in the config", field: "by")
+            }
+            user = found
+        }
+        let actor = Actor(email: user?.email, name: user?.name ?? "an admin", surface: "the admin API")
+        let outcome: ActionOutcome
+        do {
+            outcome = try await actions.perform(action, on: issue.id, actor: actor, user: user)
+        } catch let refusal as IssueActions.Refusal {
+            switch refusal {
+            case .readOnly: throw APIError(.forbidden, refusal.description, field: "by", reason: "forbidden")
+            case .unknownAssignee: throw APIError.badRequest(refusal.description, field: "action")
+            }
+        }
+        var answer: [String: any Sendable] = ["issue": issueJSON(outcome.issue)]
+        switch outcome {
+        case .changed(_, let record):
+            answer["outcome"] = "changed"
+            answer["summary"] = record.summary
+        case .unchanged: answer["outcome"] = "unchanged"
+        case .duplicate: answer["outcome"] = "duplicate"
+        }
+        return try JSONResponse(answer)
     }
 
     // MARK: Deliveries

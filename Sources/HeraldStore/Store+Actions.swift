@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+import HeraldCore
+
+/// Who acted on an issue, and from where.
+public struct Actor: Sendable, Hashable {
+    /// The Herald user's email; nil for the admin token, which names no one.
+    public var email: String?
+    public var name: String
+    /// How people read the surface: "Slack", "Mattermost", "the admin API", "the command line".
+    public var surface: String
+
+    public init(email: String?, name: String, surface: String) {
+        self.email = email
+        self.name = name
+        self.surface = surface
+    }
+}
+
+/// One action a person took on an issue, as the audit trail keeps it.
+public struct IssueActionRecord: Sendable, Hashable {
+    public var issueID: Int64
+    /// The action's text form (`resolve`, `ignore:1800s`, `assign:bob@example.com`, `ack`).
+    public var action: String
+    public var actor: Actor
+    public var at: Date
+    public var oldState: String
+    public var newState: String
+    /// What messages show: "Resolved by Alice via Slack".
+    public var summary: String
+}
+
+/// What an action did.
+public enum ActionOutcome: Sendable {
+    /// The issue changed (or was acknowledged); the record was written and every message of the issue was
+    /// queued for an update and a thread reply.
+    case changed(Issue, IssueActionRecord)
+    /// The issue already stood that way: nothing written, nothing posted.
+    case unchanged(Issue)
+    /// The same request (a retried callback) was already carried out.
+    case duplicate(Issue)
+
+    public var issue: Issue {
+        switch self {
+        case .changed(let issue, _), .unchanged(let issue), .duplicate(let issue): issue
+        }
+    }
+}
+
+extension Store {
+    /// The one way people change issues, whatever the surface (Slack, Mattermost, the admin API, the command
+    /// line). In one transaction: applies the change, writes the audit record, and queues, for every first
+    /// message Herald posted for the issue, an update showing the new state and a thread reply recording the
+    /// action. Delivery sends them like any outbox row.
+    ///
+    /// A change that leaves the issue as it was, an acknowledgement repeated by the same person, or a
+    /// `requestKey` already seen (a retried callback) changes nothing and posts nothing.
+    public func act(
+        on issueID: Int64, _ change: IssueChange?, action: String, summary: String, actor: Actor,
+        requestKey: String? = nil, now: Date = Date()
+    ) async throws -> ActionOutcome {
+        try await pool.write { db in
+            guard let issue = try IssueRow.fetchOne(db, IssueRow.byID, [issueID]) else {
+                throw StoreError.unknownIssue(String(issueID))
+            }
+            if let requestKey,
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM issue_actions WHERE request_key = ?", arguments: [requestKey])
+                    == true
+            {
+                return .duplicate(issue)
+            }
+            let changed = change.map { Self.apply($0, to: issue, now: now) } ?? issue
+            let oldState = issue.stateDescription
+            let newState = changed.stateDescription
+            if let change {
+                guard oldState != newState || Self.isRenewal(change) else { return .unchanged(issue) }
+            } else {
+                // An acknowledgement: once per person until something else happens to the issue.
+                let last = try Row.fetchOne(
+                    db, sql: "SELECT action, actor FROM issue_actions WHERE issue_id = ? ORDER BY id DESC LIMIT 1",
+                    arguments: [issueID])
+                if let last, last["action"] as String == action, last["actor"] as String == (actor.email ?? actor.name) {
+                    return .unchanged(issue)
+                }
+            }
+            if change != nil { try Self.save(changed, db) }
+            let record = IssueActionRecord(
+                issueID: issueID, action: action, actor: actor, at: now, oldState: oldState, newState: newState,
+                summary: summary)
+            try db.execute(
+                sql: """
+                    INSERT INTO issue_actions (issue_id, action, actor, actor_name, surface, at, old_state, new_state,
+                                               summary, request_key)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    issueID, action, actor.email ?? actor.name, actor.name, actor.surface, now.timeIntervalSince1970,
+                    oldState, newState, summary, requestKey,
+                ])
+            try Self.queueMessageUpdates(issue: changed, summary: summary, db, now: now)
+            return .changed(changed, record)
+        }
+    }
+
+    /// Ignoring again for a new span is a real change even when the issue reads "ignored" before and after.
+    private static func isRenewal(_ change: IssueChange) -> Bool {
+        if case .ignore(.duration) = change { return true }
+        if case .ignore(.moreEvents) = change { return true }
+        return false
+    }
+
+    /// For each first message of the issue: an `update` row (the message rewritten to the new state) and a
+    /// `note` row (a thread reply with the summary). They copy the original alert's rules, tags and notes, so
+    /// the rewritten message reads like the first, and they go to the message's channel lane.
+    private static func queueMessageUpdates(issue: Issue, summary: String, _ db: Database, now: Date) throws {
+        let seconds = now.timeIntervalSince1970
+        let latestEvent = try Row.fetchOne(
+            db, sql: "SELECT id, event_id FROM events WHERE issue_id = ? ORDER BY id DESC LIMIT 1", arguments: [issue.id])
+        let eventRowID: Int64 = latestEvent?["id"] ?? 0
+        let eventID: String = latestEvent?["event_id"] ?? ""
+        for purpose in ["update", "note"] {
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (project_id, issue_id, event_row_id, event_id, kind, target, channel, rules, tags,
+                                        notes, status, next_attempt_at, created_at, updated_at, purpose, handle_id, note)
+                    SELECT ?, h.issue_id, ?, ?, h.kind, h.target, h.channel, COALESCE(o.rules, '[]'),
+                           COALESCE(o.tags, '[]'), COALESCE(o.notes, '[]'), 'pending', ?, ?, ?, ?, h.id, ?
+                    FROM message_handles h LEFT JOIN outbox o ON o.id = h.outbox_id
+                    WHERE h.issue_id = ? AND h.thread_ref IS NULL
+                    ORDER BY h.id
+                    """,
+                arguments: [issue.projectID, eventRowID, eventID, seconds, seconds, seconds, purpose, summary, issue.id])
+        }
+    }
+
+    /// The issue's audit trail, newest first.
+    public func actions(issue: Int64, limit: Int = 100) async throws -> [IssueActionRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM issue_actions WHERE issue_id = ? ORDER BY id DESC LIMIT ?",
+                arguments: [issue, limit]
+            ).map { row in
+                let actor: String = row["actor"]
+                return IssueActionRecord(
+                    issueID: row["issue_id"], action: row["action"],
+                    actor: Actor(email: actor.contains("@") ? actor : nil, name: row["actor_name"], surface: row["surface"]),
+                    at: Date(timeIntervalSince1970: row["at"]), oldState: row["old_state"], newState: row["new_state"],
+                    summary: row["summary"])
+            }
+        }
+    }
+}
+
+extension Issue {
+    /// The issue's state as people read it, for the audit trail: "resolved", "ignored until 10 more events;
+    /// assigned to bob@example.com".
+    public var stateDescription: String {
+        var text: String
+        switch status {
+        case .unresolved: text = "unresolved"
+        case .resolved:
+            text = resolution?.inNextReleaseAfter.map { "resolved in the next release after \($0)" } ?? "resolved"
+        case .ignored:
+            switch ignore {
+            case .forever, nil: text = "ignored forever"
+            case .until(let date): text = "ignored until \(Int(date.timeIntervalSince1970))"
+            case .untilMoreEvents(let count, let baseline): text = "ignored until \(count) more events after \(baseline)"
+            }
+        }
+        if let assignee { text += "; assigned to \(assignee)" }
+        return text
+    }
+}
