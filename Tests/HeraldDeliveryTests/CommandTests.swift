@@ -105,4 +105,37 @@ import Testing
         #expect(noIssue.status == 1)
         try await chat.stop()
     }
+
+    @Test func issuesCommandsActThroughTheSamePathAndTheServerUpdatesChat() async throws {
+        let directory = TemporaryDirectory()
+        let harness = try await Harness.start(rules: twoWorkspaces, directory: directory)
+        try await harness.send()
+        _ = try await harness.settled()
+
+        let resolved = try await herald(["issues", "resolve", "PAYMENTS-1", "--by", "bob@example.com"], in: directory)
+        #expect(resolved.status == 0, "\(resolved.output)")
+        #expect(resolved.output == "PAYMENTS-1: Resolved by Bob via the command line\n")
+        // The running server reads the queued updates on its own and sends them.
+        try await eventually("the three messages updated") {
+            harness.chat.messages.filter { $0.threadRef == nil && $0.updates == 1 }.count == 3
+        }
+        let again = try await herald(["issues", "resolve", "PAYMENTS-1", "--by", "bob@example.com"], in: directory)
+        #expect(again.output == "PAYMENTS-1: already resolved; nothing changed\n")
+
+        let stakeholder = try await herald(["issues", "ignore", "PAYMENTS-1", "--for", "2h", "--by", "carol@example.com"], in: directory)
+        #expect(stakeholder.status == 1)
+        #expect(stakeholder.output.contains("Carol is a stakeholder"))
+
+        let ignored = try await herald(["issues", "ignore", "PAYMENTS-1", "--events", "100", "--by", "alice@example.com"], in: directory)
+        #expect(ignored.output == "PAYMENTS-1: Ignored until 100 more events by Alice via the command line\n")
+        let assigned = try await herald(["issues", "assign", "PAYMENTS-1", "--to", "bob@example.com"], in: directory)
+        #expect(assigned.status == 0, "\(assigned.output)")
+        #expect(assigned.output.hasPrefix("PAYMENTS-1: Assigned to Bob by "))
+        let both = try await herald(["issues", "ignore", "PAYMENTS-1", "--forever", "--events", "3"], in: directory)
+        #expect(both.status != 0)
+        #expect(both.output.contains("give exactly one of --for, --events and --forever"))
+        let issue = try await harness.server.admin("/api/v1/issues/PAYMENTS-1")
+        #expect((issue.json["actions"] as? [Any])?.count == 3)
+        try await harness.stop()
+    }
 }
