@@ -1,0 +1,59 @@
+import Foundation
+
+/// Slack's v0 request signing: `v0=` + hex(HMAC-SHA256(signing secret, "v0:" + timestamp + ":" + raw body)),
+/// sent with `X-Slack-Request-Timestamp` and `X-Slack-Signature`.
+public struct SlackSignature: Sendable {
+    /// Requests older or newer than this are refused as replays.
+    public static let window: TimeInterval = 300
+
+    public enum Verdict: Sendable, Equatable, CustomStringConvertible {
+        case valid
+        case missing
+        case stale
+        case mismatch
+
+        public var description: String {
+            switch self {
+            case .valid: "valid"
+            case .missing: "missing X-Slack-Signature or X-Slack-Request-Timestamp"
+            case .stale: "the request's timestamp is more than 5 minutes from now (a replay?)"
+            case .mismatch: "the signature does not match the body"
+            }
+        }
+    }
+
+    private let secret: [UInt8]
+
+    public init(secret: String) {
+        self.secret = Array(secret.utf8)
+    }
+
+    /// The signature for a body sent at `timestamp` (Unix seconds, as text).
+    public func signature(timestamp: String, body: [UInt8]) -> String {
+        "v0=" + Signing.hmacSHA256Hex(key: secret, message: Array("v0:\(timestamp):".utf8) + body)
+    }
+
+    /// Checks a request over its raw body, before anything decodes it; the comparison takes constant time.
+    public func verify(timestamp: String?, signature: String?, body: [UInt8], now: Date = Date()) -> Verdict {
+        guard let timestamp, let signature, let seconds = Double(timestamp) else { return .missing }
+        guard abs(now.timeIntervalSince1970 - seconds) <= Self.window else { return .stale }
+        return Signing.constantTimeEquals(self.signature(timestamp: timestamp, body: body), signature) ? .valid : .mismatch
+    }
+}
+
+/// `application/x-www-form-urlencoded` bodies, as Slack and Mattermost send them.
+public enum FormBody {
+    public static func parse(_ body: [UInt8]) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = parts.first.flatMap({ decode($0) }) else { continue }
+            fields[name] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
+        }
+        return fields
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+}
