@@ -42,6 +42,13 @@ public struct Config: Sendable {
     public func slackWorkspace(named name: String) -> SlackWorkspace? {
         slack?.workspaces.first { $0.name == name }
     }
+    public func slackWorkspace(teamID: String) -> SlackWorkspace? {
+        slack?.workspaces.first { $0.teamID == teamID }
+    }
+    /// The Herald user a Slack user is mapped to explicitly.
+    public func user(slackID: String) -> User? {
+        users.first { $0.slackIDs.contains(slackID) }
+    }
     public func mattermostConnector(named name: String) -> MattermostConnector? {
         mattermost.first { $0.name == name }
     }
@@ -83,12 +90,19 @@ public struct Config: Sendable {
         public var apiURL: String
         /// Where a message goes when a channel taken from a tag does not exist.
         public var fallbackChannel: String?
+        /// Slack's id of the workspace (`T…`): button clicks and slash commands name it, and one from a team not
+        /// in the config is refused.
+        public var teamID: String?
 
-        public init(name: String, token: Secret, apiURL: String = Self.defaultAPIURL, fallbackChannel: String? = nil) {
+        public init(
+            name: String, token: Secret, apiURL: String = Self.defaultAPIURL, fallbackChannel: String? = nil,
+            teamID: String? = nil
+        ) {
             self.name = name
             self.token = token
             self.apiURL = apiURL
             self.fallbackChannel = fallbackChannel
+            self.teamID = teamID
         }
     }
 
@@ -135,11 +149,14 @@ public struct Config: Sendable {
         public var email: String
         public var name: String
         public var role: Role
+        /// Slack user ids (`U…`) that are this person, for when Slack's email differs or is not visible.
+        public var slackIDs: [String]
 
-        public init(email: String, name: String, role: Role) {
+        public init(email: String, name: String, role: Role, slackIDs: [String] = []) {
             self.email = email
             self.name = name
             self.role = role
+            self.slackIDs = slackIDs
         }
     }
 

@@ -208,7 +208,7 @@ private struct ConfigReading {
     }
 
     private func slackWorkspace(_ node: Node) -> Config.SlackWorkspace? {
-        let allowed = ["name", "token", "api_url", "fallback_channel"]
+        let allowed = ["name", "token", "api_url", "fallback_channel", "team_id"]
         guard let fields = reader.mapping(node, "Slack workspace", allowed: allowed, required: ["name", "token"]),
             let name = fields["name"].flatMap({ text($0, "name") }),
             let token = fields["token"].flatMap({ secret($0, "token") })
@@ -219,6 +219,7 @@ private struct ConfigReading {
             workspace.apiURL = url
         }
         workspace.fallbackChannel = fields["fallback_channel"].flatMap { text($0, "fallback_channel") }
+        workspace.teamID = fields["team_id"].flatMap { text($0, "team_id") }
         return workspace
     }
 
@@ -249,7 +250,8 @@ private struct ConfigReading {
     }
 
     private func user(_ node: Node) -> Config.User? {
-        guard let fields = reader.mapping(node, "user", allowed: ["email", "name", "role"], required: ["email", "role"]),
+        guard let fields = reader.mapping(
+            node, "user", allowed: ["email", "name", "role", "slack_ids"], required: ["email", "role"]),
             let email = fields["email"].flatMap({ text($0, "email") }),
             let roleName = fields["role"].flatMap({ text($0, "role") })
         else { return nil }
@@ -263,7 +265,8 @@ private struct ConfigReading {
             return nil
         }
         let name = fields["name"].flatMap { text($0, "name") } ?? email
-        return Config.User(email: email, name: name, role: role)
+        let slackIDs = fields["slack_ids"].flatMap { reader.sequence($0, "slack_ids") }?.compactMap { text($0, "slack_ids") } ?? []
+        return Config.User(email: email, name: name, role: role, slackIDs: slackIDs)
     }
 
     // MARK: Values

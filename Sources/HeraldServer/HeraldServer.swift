@@ -85,6 +85,8 @@ public struct HeraldServer: Sendable {
                     logger: options.logger)
             .register(on: router)
         OpsRoutes(store: store, rules: rules, metrics: metrics).register(on: router)
+        SlackRoutes(config: config, actions: actions, http: http, directory: SlackDirectory(), logger: options.logger)
+            .register(on: router)
 
         let logger = options.logger
         let ruleSet = rules.engine.ruleSet

@@ -70,6 +70,8 @@ public final class ChatDouble: Sendable {
 
     struct State {
         var recordsBodies = true
+        /// Slack user id to email, for users.info.
+        var slackUsers: [String: String] = [:]
         var slack: [String: Workspace] = [:]
         var mattermost: [String: Workspace] = [:]
         var scripts: [String: [Scripted]] = [:]
@@ -85,10 +87,12 @@ public final class ChatDouble: Sendable {
     public init(
         slack: [String: (token: String, channels: [String])] = [:],
         mattermost: [String: (token: String, channels: [String])] = [:],
+        slackUsers: [String: String] = [:],
         recordsBodies: Bool = true
     ) async throws {
         var initial = State()
         initial.recordsBodies = recordsBodies
+        initial.slackUsers = slackUsers
         for (name, workspace) in slack {
             var channels: [String: String] = [:]
             for (index, channel) in workspace.channels.enumerated() {
@@ -111,6 +115,8 @@ public final class ChatDouble: Sendable {
         router.post("/slack/api/:method") { request, context in
             try await shared.slack(request, method: context.parameters.get("method") ?? "")
         }
+        router.get("/slack/api/users.info") { request, _ in try await shared.slackUser(request) }
+        router.post("/slack/responses/:id") { request, _ in try await shared.slackResponse(request) }
         router.post("/mm/api/v4/posts") { request, _ in try await shared.mattermostPost(request, patch: nil) }
         router.put("/mm/api/v4/posts/:id/patch") { request, context in
             try await shared.mattermostPost(request, patch: context.parameters.get("id") ?? "")
@@ -128,6 +134,8 @@ public final class ChatDouble: Sendable {
 
     public var port: Int { server.port }
     public var slackURL: String { "http://127.0.0.1:\(port)/slack/api" }
+    /// A response_url for an interaction; what Herald posts there is kept under `requests(path:)`.
+    public func slackResponseURL(_ id: String) -> String { "http://127.0.0.1:\(port)/slack/responses/\(id)" }
     public var mattermostURL: String { "http://127.0.0.1:\(port)/mm" }
     public func webhookURL(_ name: String) -> String { "http://127.0.0.1:\(port)/hooks/\(name)" }
     public func mattermostHookURL(_ id: String) -> String { "http://127.0.0.1:\(port)/mm/hooks/\(id)" }
@@ -238,6 +246,23 @@ public final class ChatDouble: Sendable {
             default:
                 return Self.slackError("unknown_method")
             }
+        }
+
+        func slackUser(_ request: Request) async throws -> Response {
+            let token = bearer(request)
+            let workspace = state.withLock { state in state.slack.first { $0.value.token == token }?.key }
+            _ = record(request, body: [], workspace: workspace)
+            guard workspace != nil else { return Self.slackError("invalid_auth") }
+            let id = request.uri.queryParameters["user"].map(String.init) ?? ""
+            guard let email = state.withLock({ $0.slackUsers[id] }) else { return Self.slackError("user_not_found") }
+            return Self.json(#"{"ok":true,"user":{"id":"\#(id)","name":"\#(id.lowercased())","profile":{"email":"\#(email)"}}}"#)
+        }
+
+        /// An interaction's response_url: what Herald answers the clicker with.
+        func slackResponse(_ request: Request) async throws -> Response {
+            let body = Array(buffer: try await request.body.collect(upTo: 1 << 20))
+            _ = record(request, body: body, workspace: nil)
+            return Response(status: .ok)
         }
 
         static func slackError(_ code: String) -> Response {

@@ -30,8 +30,8 @@ public final class RunningServer: Sendable {
         slack:
           signing_secret: signing
           workspaces:
-            - {name: acme, token: xoxb-acme, api_url: "\(chat?.slackURL ?? closed + "/api")"}
-            - {name: globex, token: xoxb-globex, api_url: "\(chat?.slackURL ?? closed + "/api")", fallback_channel: "#alerts"}
+            - {name: acme, token: xoxb-acme, team_id: T0ACME, api_url: "\(chat?.slackURL ?? closed + "/api")"}
+            - {name: globex, token: xoxb-globex, team_id: T0GLOBEX, api_url: "\(chat?.slackURL ?? closed + "/api")", fallback_channel: "#alerts"}
         mattermost:
           - {name: ops, url: "\(chat?.mattermostURL ?? closed)", token: mm-token, team: ops}
         webhooks:
@@ -40,6 +40,7 @@ public final class RunningServer: Sendable {
           - {email: alice@example.com, name: Alice, role: admin}
           - {email: bob@example.com, name: Bob, role: member}
           - {email: carol@example.com, name: Carol, role: stakeholder}
+          - {email: dan@example.com, name: Dan, role: member, slack_ids: [U0DAN]}
         storage:
           sqlite: \(directory)/data/herald.sqlite
         admin_token: \(adminToken)
@@ -52,14 +53,20 @@ public final class RunningServer: Sendable {
 
     /// A chat double with the workspaces, team and channels `configYAML` names: acme (`xoxb-acme`: payments,
     /// oncall, backend), globex (`xoxb-globex`: alerts, ops) and the Mattermost team ops (`mm-token`:
-    /// incidents, alerts).
+    /// incidents, alerts). Its Slack users: U0ALICE, U0BOB, U0CAROL (the config's admin, member and
+    /// stakeholder, by email), U0EVE (an email Herald does not know) and U0DAN (mapped by `slack_ids`, with a
+    /// different email at Slack).
     public static func chatDouble() async throws -> ChatDouble {
         try await ChatDouble(
             slack: [
                 "acme": (token: "xoxb-acme", channels: ["payments", "oncall", "backend"]),
                 "globex": (token: "xoxb-globex", channels: ["alerts", "ops"]),
             ],
-            mattermost: ["ops": (token: "mm-token", channels: ["incidents", "alerts"])])
+            mattermost: ["ops": (token: "mm-token", channels: ["incidents", "alerts"])],
+            slackUsers: [
+                "U0ALICE": "alice@example.com", "U0BOB": "bob@example.com", "U0CAROL": "carol@example.com",
+                "U0EVE": "eve@example.com", "U0DAN": "dan.at.home@example.net",
+            ])
     }
 
     /// Starts a server on `configYAML` (default: `configYAML(directory:)`) with the given rule files.

@@ -134,6 +134,7 @@ extension ChatDouble.Message {
                 .resolve, .acknowledge, .ignore(.duration(seconds: 1_800)), .ignore(.duration(seconds: 7_200)),
                 .ignore(.duration(seconds: 86_400)), .ignore(.moreEvents(10)), .ignore(.moreEvents(100)),
                 .ignore(.forever), .assign(email: "alice@example.com"), .assign(email: "bob@example.com"),
+                .assign(email: "dan@example.com"),
             ])
         }
         // Each workspace's token, JSON with a charset, and the handle kept for every row.

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldConfig
+import HeraldCore
 import HeraldHTTP
 
 /// Calls the Slack Web API of one workspace, with its bot token.
@@ -39,6 +40,41 @@ public struct SlackClient: Sendable {
     /// `chat.update` of a message Herald posted.
     public func update(_ message: SlackMessage, channel: String, ts: String) async throws(ChatFailure) {
         _ = try await call("chat.update", body: message.updateBody(channel: channel, ts: ts))
+    }
+
+    /// A user's email, from `users.info` (needs `users:read.email`); nil when Slack shows none.
+    public func email(ofUser id: String) async throws(ChatFailure) -> String? {
+        let response: HTTPClient.Response
+        do {
+            let query = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+            response = try await http.send(HTTPClient.Request(
+                "GET", "\(workspace.apiURL)/users.info?user=\(query)",
+                headers: [("Authorization", "Bearer \(workspace.token.value)")]))
+        } catch {
+            throw .transport(error)
+        }
+        if let failure = ChatFailure.status(response) { throw failure }
+        guard let answer = jsonObject(response.body), answer["ok"] as? Bool == true else {
+            let code = jsonObject(response.body)?["error"] as? String ?? "http_\(response.status)"
+            throw .permanent(code: code, detail: "users.info refused: \(code)")
+        }
+        let user = answer["user"] as? [String: Any]
+        return (user?["profile"] as? [String: Any])?["email"] as? String
+    }
+
+    /// Posts to an interaction's `response_url`: an ephemeral answer to the person who clicked.
+    public func respond(to url: String, ephemeral text: String) async throws(ChatFailure) {
+        let body = Array(JSONWriter.text([
+            "response_type": "ephemeral", "replace_original": false, "text": text,
+        ] as [String: any Sendable]).utf8)
+        let response: HTTPClient.Response
+        do {
+            response = try await http.send(HTTPClient.Request(
+                "POST", url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body))
+        } catch {
+            throw .transport(error)
+        }
+        if let failure = ChatFailure.status(response) { throw failure }
     }
 
     /// One Web API call with a JSON body; the answer's object when Slack says `ok`.
