@@ -33,12 +33,13 @@ public struct ButtonSigner: Sendable {
         self.key = key
     }
 
-    /// The signature of one button: its issue and its action's family (a menu's choice arrives beside it).
-    public func signature(issue: Int64, family: String) -> String {
-        Signing.hmacSHA256Hex(key: key, message: Array("\(issue):\(family)".utf8))
+    /// The signature of one button: its issue, its action's family (a menu's choice arrives beside it) and
+    /// the connector whose post carries it.
+    public func signature(issue: Int64, family: String, connector: String) -> String {
+        Signing.hmacSHA256Hex(key: key, message: Array("\(issue):\(family):\(connector)".utf8))
     }
 
-    public func verify(issue: Int64, family: String, signature: String) -> Bool {
-        Signing.constantTimeEquals(self.signature(issue: issue, family: family), signature)
+    public func verify(issue: Int64, family: String, connector: String, signature: String) -> Bool {
+        Signing.constantTimeEquals(self.signature(issue: issue, family: family, connector: connector), signature)
     }
 }

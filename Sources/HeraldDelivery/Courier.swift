@@ -116,7 +116,9 @@ public struct Courier: Sendable {
             }
             let client = MattermostClient(connector: connector, http: http)
             if delivery.purpose == "update" {
-                try await client.patchPost(id: subject.ref, .alert(alert, actionsURL: mattermostActionsURL, signer: signer))
+                try await client.patchPost(
+                    id: subject.ref,
+                    .alert(alert, actionsURL: mattermostActionsURL, signer: signer, connector: connector.name))
                 return .delivered(nil, resolved: nil, note: nil)
             }
             let id = try await client.createPost(.note(text), channelID: subject.channelID, rootID: subject.ref)
@@ -196,7 +198,8 @@ public struct Courier: Sendable {
         guard client.usesBotAPI else {
             // An incoming webhook posts by channel name and returns no post id: no threads, no updates.
             let channel = try chatChannel(delivery, fallback: connector.fallbackChannel)
-            let message = MattermostMessage.alert(alert, actionsURL: mattermostActionsURL, signer: signer)
+            let message = MattermostMessage.alert(
+                alert, actionsURL: mattermostActionsURL, signer: signer, connector: connector.name)
             try await client.postWebhook(message, channel: channel.name)
             return .delivered(nil, resolved: nil, note: nil)
         }
@@ -206,7 +209,8 @@ public struct Courier: Sendable {
                 var note: String?
                 do {
                     try await client.patchPost(
-                        id: parent.ref, .alert(alert, actionsURL: mattermostActionsURL, signer: signer))
+                        id: parent.ref,
+                        .alert(alert, actionsURL: mattermostActionsURL, signer: signer, connector: connector.name))
                 } catch {
                     note = "the first post's counts were not updated: \(error)"
                 }
@@ -230,7 +234,8 @@ public struct Courier: Sendable {
             else { throw error }
             channelID = try await mattermostChannel(fallback, client: client, resolved: &resolved)
         }
-        let message = MattermostMessage.alert(alert, actionsURL: mattermostActionsURL, signer: signer)
+        let message = MattermostMessage.alert(
+            alert, actionsURL: mattermostActionsURL, signer: signer, connector: connector.name)
         let id = try await client.createPost(message, channelID: channelID)
         let handle = MessageHandle(
             issueID: delivery.issue.id, kind: "mattermost", target: connector.name, channel: requested,

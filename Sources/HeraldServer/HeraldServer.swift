@@ -46,6 +46,7 @@ public struct HeraldServer: Sendable {
     public let dispatcher: Dispatcher
     public let actions: IssueActions
     public let http: HTTPClient
+    let signer: ButtonSigner
     public let options: ServerOptions
 
     /// Opens the store and loads the rules; a rule or storage error here stops the start.
@@ -62,7 +63,8 @@ public struct HeraldServer: Sendable {
         metrics = HeraldMetrics()
         http = HTTPClient(configuration: HTTPClient.Configuration(
             totalTimeout: .milliseconds(Int64(config.delivery.requestTimeout * 1_000))))
-        let courier = Courier(config: config, http: http, signer: ButtonSigner(key: try store.callbackKey()))
+        signer = ButtonSigner(key: try store.callbackKey())
+        let courier = Courier(config: config, http: http, signer: signer)
         let dispatcher = Dispatcher(
             store: store, courier: courier, policy: config.delivery, metrics: DeliveryMetrics(factory: metrics.factory),
             logger: options.logger)
@@ -86,6 +88,8 @@ public struct HeraldServer: Sendable {
             .register(on: router)
         OpsRoutes(store: store, rules: rules, metrics: metrics).register(on: router)
         SlackRoutes(config: config, actions: actions, http: http, directory: SlackDirectory(), logger: options.logger)
+            .register(on: router)
+        MattermostRoutes(config: config, actions: actions, http: http, signer: signer, logger: options.logger)
             .register(on: router)
 
         let logger = options.logger

@@ -70,8 +70,9 @@ public final class ChatDouble: Sendable {
 
     struct State {
         var recordsBodies = true
-        /// Slack user id to email, for users.info.
+        /// Slack user id to email, for users.info; Mattermost user id to email, for /api/v4/users.
         var slackUsers: [String: String] = [:]
+        var mattermostUsers: [String: String] = [:]
         var slack: [String: Workspace] = [:]
         var mattermost: [String: Workspace] = [:]
         var scripts: [String: [Scripted]] = [:]
@@ -88,11 +89,13 @@ public final class ChatDouble: Sendable {
         slack: [String: (token: String, channels: [String])] = [:],
         mattermost: [String: (token: String, channels: [String])] = [:],
         slackUsers: [String: String] = [:],
+        mattermostUsers: [String: String] = [:],
         recordsBodies: Bool = true
     ) async throws {
         var initial = State()
         initial.recordsBodies = recordsBodies
         initial.slackUsers = slackUsers
+        initial.mattermostUsers = mattermostUsers
         for (name, workspace) in slack {
             var channels: [String: String] = [:]
             for (index, channel) in workspace.channels.enumerated() {
@@ -124,6 +127,9 @@ public final class ChatDouble: Sendable {
         router.get("/mm/api/v4/teams/name/:team/channels/name/:name") { request, context in
             try await shared.mattermostChannel(
                 request, team: context.parameters.get("team") ?? "", name: context.parameters.get("name") ?? "")
+        }
+        router.get("/mm/api/v4/users/:id") { request, context in
+            try await shared.mattermostUser(request, id: context.parameters.get("id") ?? "")
         }
         router.post("/mm/hooks/:id") { request, _ in try await shared.mattermostHook(request) }
         router.post("/hooks/:name") { request, context in
@@ -325,6 +331,17 @@ public final class ChatDouble: Sendable {
             guard tokenOK else { return Self.appError(401, "api.context.session_expired.app_error", "Invalid or expired session") }
             guard let id else { return Self.appError(404, "app.channel.get_by_name.missing.app_error", "Channel does not exist.") }
             return Self.json(#"{"id":"\#(id)","name":"\#(name)"}"#)
+        }
+
+        func mattermostUser(_ request: Request, id: String) async throws -> Response {
+            let token = bearer(request)
+            let team = state.withLock { state in state.mattermost.first { $0.value.token == token }?.key }
+            _ = record(request, body: [], workspace: team)
+            guard team != nil else { return Self.appError(401, "api.context.session_expired.app_error", "Invalid or expired session") }
+            guard let email = state.withLock({ $0.mattermostUsers[id] }) else {
+                return Self.appError(404, "app.user.missing_account.const", "Unable to find the user.")
+            }
+            return Self.json(#"{"id":"\#(id)","username":"\#(id)","email":"\#(email)"}"#)
         }
 
         func mattermostHook(_ request: Request) async throws -> Response {

@@ -55,7 +55,7 @@ public final class RunningServer: Sendable {
     /// oncall, backend), globex (`xoxb-globex`: alerts, ops) and the Mattermost team ops (`mm-token`:
     /// incidents, alerts). Its Slack users: U0ALICE, U0BOB, U0CAROL (the config's admin, member and
     /// stakeholder, by email), U0EVE (an email Herald does not know) and U0DAN (mapped by `slack_ids`, with a
-    /// different email at Slack).
+    /// different email at Slack). Its Mattermost users: mmalice, mmbob, mmcarol and mmeve, the same people.
     public static func chatDouble() async throws -> ChatDouble {
         try await ChatDouble(
             slack: [
@@ -66,6 +66,10 @@ public final class RunningServer: Sendable {
             slackUsers: [
                 "U0ALICE": "alice@example.com", "U0BOB": "bob@example.com", "U0CAROL": "carol@example.com",
                 "U0EVE": "eve@example.com", "U0DAN": "dan.at.home@example.net",
+            ],
+            mattermostUsers: [
+                "mmalice": "alice@example.com", "mmbob": "bob@example.com", "mmcarol": "carol@example.com",
+                "mmeve": "eve@example.com",
             ])
     }
 

@@ -154,7 +154,8 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
     @Test func buttonsCarryAContextSignedWithTheServerKey() throws {
         let key = Array("0123456789abcdef0123456789abcdef".utf8)
         let message = MattermostMessage.alert(
-            sampleAlert(), actionsURL: "https://herald.example.com/mattermost/actions", signer: ButtonSigner(key: key))
+            sampleAlert(), actionsURL: "https://herald.example.com/mattermost/actions", signer: ButtonSigner(key: key),
+            connector: "ops")
         let actions = try #require(message.attachment["actions"] as? [[String: any Sendable]])
         #expect(actions.compactMap { $0["id"] as? String } == ["resolve", "ignore", "assign", "ack"])
         for action in actions {
@@ -163,11 +164,13 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
             let integration = try #require(action["integration"] as? [String: any Sendable])
             let context = try #require(integration["context"] as? [String: any Sendable])
             let family = try #require(context["action"] as? String).split(separator: ":").first.map(String.init)!
-            let expected = HMAC<SHA256>.authenticationCode(for: Data("42:\(family)".utf8), using: SymmetricKey(data: key))
+            #expect(context["connector"] as? String == "ops")
+            let expected = HMAC<SHA256>.authenticationCode(for: Data("42:\(family):ops".utf8), using: SymmetricKey(data: key))
                 .map { String(format: "%02x", $0) }.joined()
             #expect(context["signature"] as? String == expected)
-            #expect(ButtonSigner(key: key).verify(issue: 42, family: family, signature: expected))
-            #expect(!ButtonSigner(key: key).verify(issue: 43, family: family, signature: expected))
+            #expect(ButtonSigner(key: key).verify(issue: 42, family: family, connector: "ops", signature: expected))
+            #expect(!ButtonSigner(key: key).verify(issue: 43, family: family, connector: "ops", signature: expected))
+            #expect(!ButtonSigner(key: key).verify(issue: 42, family: family, connector: "other", signature: expected))
         }
         #expect((message.attachment["footer"] as? String ?? "").count <= MattermostMessage.footerLimit)
         let fields = message.attachment["fields"] as? [[String: any Sendable]] ?? []
@@ -175,7 +178,7 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
     }
 
     @Test func webhookBodyNamesTheChannelWithoutItsSigil() throws {
-        let message = MattermostMessage.alert(sampleAlert(), actionsURL: "https://h/mattermost/actions", signer: nil)
+        let message = MattermostMessage.alert(sampleAlert(), actionsURL: "https://h/mattermost/actions", signer: nil, connector: "ops")
         #expect(message.attachment["actions"] == nil)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(message.webhookBody(channel: "~town-square"))) as? [String: Any])
         #expect(body["channel"] as? String == "town-square")

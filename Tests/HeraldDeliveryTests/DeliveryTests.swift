@@ -505,7 +505,8 @@ extension ChatDouble.Message {
             #expect(context["issue_id"] as? Int == Int(issue.id))
             let family = try #require(IssueAction(context["action"] as? String ?? "")?.family ?? context["action"] as? String)
             // Computed here with swift-crypto directly, not through Herald's signer.
-            let expected = HMAC<SHA256>.authenticationCode(for: Data("\(issue.id):\(family)".utf8), using: SymmetricKey(data: key))
+            let expected = HMAC<SHA256>.authenticationCode(
+                for: Data("\(issue.id):\(family):ops".utf8), using: SymmetricKey(data: key))
                 .map { String(format: "%02x", $0) }.joined()
             #expect(context["signature"] as? String == expected)
         }

@@ -61,6 +61,12 @@ public struct MattermostClient: Sendable {
         return id
     }
 
+    /// A user's email, from `GET /api/v4/users/<id>` with the bot token; nil when the server hides it.
+    public func email(ofUser id: String) async throws(ChatFailure) -> String? {
+        let answer = try await call("GET", "/api/v4/users/\(Self.pathSegment(id))", body: [])
+        return (answer["email"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// Posts through the incoming webhook; it answers `ok` and no post id.
     public func postWebhook(_ message: MattermostMessage, channel: String?) async throws(ChatFailure) {
         guard let url = connector.webhookURL?.value else {

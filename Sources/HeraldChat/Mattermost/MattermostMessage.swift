@@ -19,7 +19,9 @@ public struct MattermostMessage: Sendable {
 
     /// The full alert. `actionsURL` is where Mattermost sends clicks (`<public_url>/mattermost/actions`); the
     /// buttons are left out when there is no signer, as an incoming webhook without one cannot be acted on.
-    public static func alert(_ alert: AlertMessage, actionsURL: String, signer: ButtonSigner?) -> MattermostMessage {
+    public static func alert(
+        _ alert: AlertMessage, actionsURL: String, signer: ButtonSigner?, connector: String
+    ) -> MattermostMessage {
         var body: [String] = []
         if let culprit = alert.culprit { body.append("`\(culprit.fitted(to: 500))`") }
         if let excerpt = alert.excerpt, !alert.title.contains(excerpt) {
@@ -45,7 +47,7 @@ public struct MattermostMessage: Sendable {
                 .fitted(to: footerLimit),
         ]
         if alert.isTest { attachment["pretext"] = ":test_tube: Test notification sent by `herald notify-test`" }
-        if let signer { attachment["actions"] = actions(alert, url: actionsURL, signer: signer) }
+        if let signer { attachment["actions"] = actions(alert, url: actionsURL, signer: signer, connector: connector) }
         return MattermostMessage(text: alert.fallbackText, attachment: attachment)
     }
 
@@ -94,12 +96,14 @@ public struct MattermostMessage: Sendable {
 
     /// Buttons and menus whose context holds the issue, the action and their signature. Action ids may hold
     /// letters and digits only.
-    private static func actions(_ alert: AlertMessage, url: String, signer: ButtonSigner) -> [[String: any Sendable]] {
+    private static func actions(
+        _ alert: AlertMessage, url: String, signer: ButtonSigner, connector: String
+    ) -> [[String: any Sendable]] {
         let issue = alert.issueID
         func integration(_ action: String, family: String) -> [String: any Sendable] {
             ["url": url, "context": [
-                "issue_id": issue, "action": action,
-                "signature": signer.signature(issue: issue, family: family),
+                "issue_id": issue, "action": action, "connector": connector,
+                "signature": signer.signature(issue: issue, family: family, connector: connector),
             ] as [String: any Sendable]]
         }
         func button(_ id: String, _ label: String, _ action: IssueAction, style: String? = nil) -> [String: any Sendable] {

@@ -1,0 +1,90 @@
+import Foundation
+import HeraldChat
+import HeraldConfig
+import HeraldCore
+import HeraldDelivery
+import HeraldHTTP
+import HeraldStore
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `POST /mattermost/actions`: clicks on the buttons and menus of Herald's Mattermost posts.
+///
+/// Mattermost does not sign these requests; the button's context does the work: it carries the issue, the
+/// action and the connector, signed with Herald's own key, and Mattermost never shows a context to clients.
+/// A context that does not verify is refused with 401 and changes nothing. The clicker is mapped to a Herald
+/// user by the email `GET /api/v4/users/<id>` gives. The answer's `ephemeral_text` tells the clicker what
+/// happened; the posts themselves, this one included, are updated through the REST API by delivery.
+struct MattermostRoutes {
+    let config: Config
+    let actions: IssueActions
+    let http: HTTPClient
+    let signer: ButtonSigner
+    let logger: Logger
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/mattermost/actions") { request, _ in
+            try await action(request)
+        }
+    }
+
+    private func action(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any],
+            let context = json["context"] as? [String: Any]
+        else {
+            throw APIError.badRequest("expected Mattermost's JSON with a 'context'", field: "context")
+        }
+        let issueID = (context["issue_id"] as? NSNumber)?.int64Value ?? Int64(context["issue_id"] as? String ?? "") ?? 0
+        let actionText = context["action"] as? String ?? ""
+        let connectorName = context["connector"] as? String ?? ""
+        let family = IssueAction(actionText)?.family ?? actionText
+        guard let connector = config.mattermostConnector(named: connectorName),
+            signer.verify(issue: issueID, family: family, connector: connectorName,
+                          signature: context["signature"] as? String ?? "")
+        else {
+            logger.warning("refused a Mattermost action with a context Herald did not sign")
+            throw APIError(.unauthorized, "the button's context is not one Herald signed", reason: "unauthorized")
+        }
+        // A menu sends its choice beside the context; it must be of the family the context signs.
+        let chosen = context["selected_option"] as? String
+        guard let action = IssueAction(chosen ?? actionText),
+            action.family == family
+        else {
+            return try ephemeral("Herald does not know that choice.")
+        }
+        let userID = json["user_id"] as? String ?? ""
+        let client = MattermostClient(connector: connector, http: http)
+        let email: String?
+        do {
+            email = try await client.email(ofUser: userID)
+        } catch {
+            email = nil
+        }
+        guard let user = email.flatMap(config.user(email:)) else {
+            let shown = email.map { "Mattermost gives your email as \($0)" } ?? "Mattermost does not show Herald your email"
+            return try ephemeral("Herald does not know you yet: \(shown). Ask a Herald admin to add you to `users` in herald.yaml.")
+        }
+        let actor = Actor(email: user.email, name: user.name, surface: "Mattermost")
+        let key = (json["trigger_id"] as? String).map { "mattermost:\(connectorName):\($0)" }
+        do {
+            switch try await actions.perform(action, on: issueID, actor: actor, user: user, requestKey: key) {
+            case .changed(let issue, let record): return try ephemeral("\(issue.shortID): \(record.summary).")
+            case .unchanged(let issue): return try ephemeral("\(issue.shortID) is already \(issue.stateDescription); nothing changed.")
+            case .duplicate(let issue): return try ephemeral("\(issue.shortID): already done.")
+            }
+        } catch let refusal as IssueActions.Refusal {
+            switch refusal {
+            case .readOnly: return try ephemeral("You are a stakeholder in Herald: you can follow issues, but not change them.")
+            case .unknownAssignee: return try ephemeral(refusal.description)
+            }
+        } catch StoreError.unknownIssue {
+            return try ephemeral("That issue is not in Herald (buttons on `herald notify-test` posts name no real issue).")
+        }
+    }
+
+    private func ephemeral(_ text: String) throws -> Response {
+        try JSONResponse(["ephemeral_text": text])
+    }
+}
