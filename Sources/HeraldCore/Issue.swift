@@ -71,6 +71,8 @@ public enum IssueSubstatus: String, Sendable, Hashable, CaseIterable {
     case ongoing
     /// Came back after being resolved, less than a week ago.
     case regressed
+    /// Its ignore ran out (its time passed) and no event has come since; the next one fires `reappeared`.
+    case reappeared
 
     /// How long `new` and `regressed` last before an issue counts as ongoing.
     public static let freshness: TimeInterval = 7 * 86_400

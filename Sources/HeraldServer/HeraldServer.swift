@@ -104,6 +104,8 @@ public struct HeraldServer: Sendable {
                 pipeline,
                 RuleReloader(book: rules, pollInterval: options.rulesPollInterval, metrics: metrics, logger: logger),
                 RetentionService(store: store, interval: options.retentionInterval, logger: logger),
+                IgnoreExpiryService(
+                    store: store, interval: .seconds(5), queued: { [dispatcher] in dispatcher.rowsAdded() }, logger: logger),
             ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

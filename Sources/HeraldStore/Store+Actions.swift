@@ -87,18 +87,49 @@ extension Store {
             let record = IssueActionRecord(
                 issueID: issueID, action: action, actor: actor, at: now, oldState: oldState, newState: newState,
                 summary: summary)
-            try db.execute(
-                sql: """
-                    INSERT INTO issue_actions (issue_id, action, actor, actor_name, surface, at, old_state, new_state,
-                                               summary, request_key)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    issueID, action, actor.email ?? actor.name, actor.name, actor.surface, now.timeIntervalSince1970,
-                    oldState, newState, summary, requestKey,
-                ])
-            try Self.queueMessageUpdates(issue: changed, summary: summary, db, now: now)
+            try Self.record(record, requestKey: requestKey, issue: changed, db)
             return .changed(changed, record)
+        }
+    }
+
+    /// Writes the audit record and queues the message updates and thread replies that show it.
+    private static func record(_ record: IssueActionRecord, requestKey: String?, issue: Issue, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO issue_actions (issue_id, action, actor, actor_name, surface, at, old_state, new_state,
+                                           summary, request_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.issueID, record.action, record.actor.email ?? record.actor.name, record.actor.name,
+                record.actor.surface, record.at.timeIntervalSince1970, record.oldState, record.newState, record.summary,
+                requestKey,
+            ])
+        try queueMessageUpdates(issue: issue, summary: record.summary, db, now: record.at)
+    }
+
+    /// Ends the ignores whose time has passed: each issue becomes unresolved (substatus `reappeared`, so its
+    /// next event fires `reappeared`), with an audit record and its messages updated. Ignores until more
+    /// events end with the event that completes the count.
+    @discardableResult
+    public func expireIgnores(now: Date = Date()) async throws -> [Issue] {
+        try await pool.write { db in
+            let due = try IssueRow.fetchAll(
+                db, sql: "WHERE issues.status = 'ignored' AND issues.ignore_kind = 'until' AND issues.ignore_until <= ?",
+                [now.timeIntervalSince1970])
+            return try due.map { issue in
+                var changed = issue
+                changed.status = .unresolved
+                changed.substatus = .reappeared
+                changed.ignore = nil
+                try Self.save(changed, db)
+                let record = IssueActionRecord(
+                    issueID: issue.id, action: "expire", actor: Actor(email: nil, name: "Herald", surface: "its schedule"),
+                    at: now, oldState: issue.stateDescription, newState: changed.stateDescription,
+                    summary: "No longer ignored: the time it was ignored for has passed")
+                try Self.record(record, requestKey: nil, issue: changed, db)
+                return changed
+            }
         }
     }
 

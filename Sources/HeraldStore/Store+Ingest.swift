@@ -117,7 +117,12 @@ private struct IngestWriter {
                 state = nil
             }
         case .unresolved:
-            state = .ongoing
+            if issue.substatus == .reappeared {
+                issue.substatus = .ongoing
+                state = .reappeared
+            } else {
+                state = .ongoing
+            }
         }
         if issue.status == .unresolved {
             let freshSince = issue.substatus == .regressed ? issue.regressedAt : issue.firstSeen

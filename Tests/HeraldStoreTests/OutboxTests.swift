@@ -68,3 +68,48 @@ import Testing
         #expect(try Store(path: TemporaryDirectory().path + "/herald.sqlite").callbackKey() != first)
     }
 }
+
+@Suite struct IgnoreExpiryTests {
+    @Test func anIgnoreThatRunsOutUnresolvesAndTheNextEventFiresReappeared() async throws {
+        var fixture = try StoreFixture(rules: triggerRules)
+        let first = try await fixture.send(at: minutes(0))
+        let bob = Actor(email: "bob@example.com", name: "Bob", surface: "Slack")
+        let ignored = try await fixture.store.act(
+            on: first.issueID, .ignore(.duration(1_800)), action: "ignore:1800s",
+            summary: "Ignored for 30 minutes by Bob via Slack", actor: bob, now: minutes(1))
+        guard case .changed = ignored else {
+            Issue.record("not changed: \(ignored)")
+            return
+        }
+        #expect(try await fixture.store.expireIgnores(now: minutes(30)).isEmpty)
+        let ended = try await fixture.store.expireIgnores(now: minutes(31))
+        #expect(ended.map(\.id) == [first.issueID])
+        #expect(try await fixture.store.expireIgnores(now: minutes(32)).isEmpty)
+        let issue = try #require(try await fixture.store.issue(String(first.issueID)))
+        #expect(issue.status == .unresolved)
+        #expect(issue.substatus == .reappeared)
+        let records = try await fixture.store.actions(issue: first.issueID)
+        #expect(records.map(\.action) == ["expire", "ignore:1800s"])
+        #expect(records.first?.actor.name == "Herald")
+        #expect(records.first?.oldState.hasPrefix("ignored until") == true)
+        #expect(records.first?.newState == "unresolved")
+
+        let next = try await fixture.send(at: minutes(40))
+        #expect(next.state == .reappeared)
+        #expect(next.firedRules.contains("reappeared"))
+        #expect(try await fixture.store.issue(String(first.issueID))?.substatus == .ongoing)
+        let after = try await fixture.send(at: minutes(41))
+        #expect(after.state == .ongoing)
+    }
+
+    @Test func anIgnoreUntilMoreEventsEndsWithTheEventThatCompletesTheCount() async throws {
+        var fixture = try StoreFixture(rules: triggerRules)
+        let first = try await fixture.send(at: minutes(0))
+        _ = try await fixture.store.act(
+            on: first.issueID, .ignore(.moreEvents(2)), action: "ignore:2events", summary: "Ignored",
+            actor: Actor(email: nil, name: "an admin", surface: "the admin API"), now: minutes(1))
+        #expect(try await fixture.send(at: minutes(2)).state == nil)
+        #expect(try await fixture.send(at: minutes(3)).state == .reappeared)
+        #expect(try await fixture.store.issue(String(first.issueID))?.status == .unresolved)
+    }
+}
