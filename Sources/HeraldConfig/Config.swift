@@ -62,11 +62,35 @@ public struct Config: Sendable {
         public var id: Int
         public var slug: String
         public var keys: [Secret]
+        /// Who may raise alerts for the project from chat besides linked users.
+        public var chatAlerts: ChatAlerts
 
-        public init(id: Int, slug: String, keys: [Secret] = []) {
+        public init(id: Int, slug: String, keys: [Secret] = [], chatAlerts: ChatAlerts = ChatAlerts()) {
             self.id = id
             self.slug = slug
             self.keys = keys
+            self.chatAlerts = chatAlerts
+        }
+    }
+
+    /// Alerts raised from chat with `/herald alert`: linked users (in `users`) may raise them for every
+    /// project; people Herald does not know only in the channels a project lists, and only when it allows them.
+    public struct ChatAlerts: Sendable, Hashable {
+        /// Channels (`#name` or id) where the project takes alerts from chat.
+        public var allowedChannels: [String]
+        public var allowUnlinkedUsers: Bool
+
+        public init(allowedChannels: [String] = [], allowUnlinkedUsers: Bool = false) {
+            self.allowedChannels = allowedChannels
+            self.allowUnlinkedUsers = allowUnlinkedUsers
+        }
+
+        /// Whether a channel, by id or name, is one of `allowedChannels`.
+        public func allows(channelID: String, channelName: String) -> Bool {
+            allowedChannels.contains { allowed in
+                let bare = allowed.hasPrefix("#") || allowed.hasPrefix("~") ? String(allowed.dropFirst()) : allowed
+                return bare == channelID || bare.caseInsensitiveCompare(channelName) == .orderedSame
+            }
         }
     }
 
@@ -116,10 +140,12 @@ public struct Config: Sendable {
         public var team: String?
         /// Where a message goes when a channel taken from a tag does not exist.
         public var fallbackChannel: String?
+        /// The token of the `/herald` slash command, which Mattermost sends as `Authorization: Token …`.
+        public var commandToken: Secret?
 
         public init(
             name: String, url: String, token: Secret? = nil, webhookURL: Secret? = nil, team: String? = nil,
-            fallbackChannel: String? = nil
+            fallbackChannel: String? = nil, commandToken: Secret? = nil
         ) {
             self.name = name
             self.url = url
@@ -127,6 +153,7 @@ public struct Config: Sendable {
             self.webhookURL = webhookURL
             self.team = team
             self.fallbackChannel = fallbackChannel
+            self.commandToken = commandToken
         }
     }
 

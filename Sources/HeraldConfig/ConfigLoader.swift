@@ -186,7 +186,8 @@ private struct ConfigReading {
     }
 
     private func project(_ node: Node) -> Config.Project? {
-        guard let fields = reader.mapping(node, "project", allowed: ["id", "slug", "keys"], required: ["id", "slug"]),
+        guard let fields = reader.mapping(
+            node, "project", allowed: ["id", "slug", "keys", "chat_alerts"], required: ["id", "slug"]),
             let id = fields["id"].flatMap({ reader.int($0, "id", range: 1...Int(Int32.max)) }),
             let slug = fields["slug"].flatMap({ text($0, "slug") })
         else { return nil }
@@ -195,7 +196,16 @@ private struct ConfigReading {
             return nil
         }
         let keys = fields["keys"].flatMap { reader.sequence($0, "keys") }?.compactMap { secret($0, "keys") } ?? []
-        return Config.Project(id: id, slug: slug, keys: keys)
+        var project = Config.Project(id: id, slug: slug, keys: keys)
+        if let node = fields["chat_alerts"],
+            let alerts = reader.mapping(node, "chat_alerts", allowed: ["allowed_channels", "allow_unlinked_users"])
+        {
+            project.chatAlerts.allowedChannels = alerts["allowed_channels"]
+                .flatMap { reader.sequence($0, "allowed_channels") }?.compactMap { text($0, "allowed_channels") } ?? []
+            project.chatAlerts.allowUnlinkedUsers = alerts["allow_unlinked_users"]
+                .flatMap { reader.bool($0, "allow_unlinked_users") } ?? false
+        }
+        return project
     }
 
     private func slack(_ node: Node) -> Config.Slack? {
@@ -224,7 +234,7 @@ private struct ConfigReading {
     }
 
     private func mattermost(_ node: Node) -> Config.MattermostConnector? {
-        let allowed = ["name", "url", "token", "webhook_url", "team", "fallback_channel"]
+        let allowed = ["name", "url", "token", "webhook_url", "team", "fallback_channel", "command_token"]
         guard let fields = reader.mapping(node, "Mattermost connector", allowed: allowed, required: ["name", "url"]),
             let name = fields["name"].flatMap({ text($0, "name") }),
             let url = fields["url"].flatMap({ url($0, "url") })
@@ -234,7 +244,8 @@ private struct ConfigReading {
             token: fields["token"].flatMap { secret($0, "token") },
             webhookURL: fields["webhook_url"].flatMap { secret($0, "webhook_url") },
             team: fields["team"].flatMap { text($0, "team") },
-            fallbackChannel: fields["fallback_channel"].flatMap { text($0, "fallback_channel") })
+            fallbackChannel: fields["fallback_channel"].flatMap { text($0, "fallback_channel") },
+            commandToken: fields["command_token"].flatMap { secret($0, "command_token") })
         if connector.token == nil && connector.webhookURL == nil {
             reader.report("Mattermost connector '\(name)' needs a 'token' (bot REST API) or a 'webhook_url'", at: node)
         }

@@ -87,9 +87,11 @@ public struct HeraldServer: Sendable {
                     logger: options.logger)
             .register(on: router)
         OpsRoutes(store: store, rules: rules, metrics: metrics).register(on: router)
-        SlackRoutes(config: config, actions: actions, http: http, directory: SlackDirectory(), logger: options.logger)
+        let desk = ChatAlertDesk(config: config, pipeline: pipeline, store: store)
+        SlackRoutes(config: config, actions: actions, desk: desk, http: http, directory: SlackDirectory(),
+                    logger: options.logger)
             .register(on: router)
-        MattermostRoutes(config: config, actions: actions, http: http, signer: signer, logger: options.logger)
+        MattermostRoutes(config: config, actions: actions, desk: desk, http: http, signer: signer, logger: options.logger)
             .register(on: router)
 
         let logger = options.logger

@@ -214,6 +214,12 @@ public final class ChatDouble: Sendable {
             guard let contentType = request.headers[.contentType], contentType.hasPrefix("application/json") else {
                 return Self.slackError("invalid_arguments")
             }
+            if method == "views.open" {
+                guard let trigger = json["trigger_id"] as? String, !trigger.isEmpty, json["view"] is [String: Any] else {
+                    return Self.slackError("invalid_trigger_id")
+                }
+                return Self.json(#"{"ok":true,"view":{"id":"V0FORM"}}"#)
+            }
             let channelID = state.withLock { state -> String? in
                 let channels = state.slack[workspace]!.channels
                 if channel.hasPrefix("#") { return channels[String(channel.dropFirst())] }

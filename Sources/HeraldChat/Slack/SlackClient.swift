@@ -62,6 +62,11 @@ public struct SlackClient: Sendable {
         return (user?["profile"] as? [String: Any])?["email"] as? String
     }
 
+    /// `views.open`: shows a modal to the person whose action gave `triggerID` (valid for 3 seconds, once).
+    public func openView(triggerID: String, view: [String: any Sendable]) async throws(ChatFailure) {
+        _ = try await call("views.open", body: Array(JSONWriter.text(["trigger_id": triggerID, "view": view]).utf8))
+    }
+
     /// Posts to an interaction's `response_url`: an ephemeral answer to the person who clicked.
     public func respond(to url: String, ephemeral text: String) async throws(ChatFailure) {
         let body = Array(JSONWriter.text([

@@ -19,6 +19,7 @@ import NIOCore
 struct MattermostRoutes {
     let config: Config
     let actions: IssueActions
+    let desk: ChatAlertDesk
     let http: HTTPClient
     let signer: ButtonSigner
     let logger: Logger
@@ -27,6 +28,36 @@ struct MattermostRoutes {
         router.post("/mattermost/actions") { request, _ in
             try await action(request)
         }
+        router.post("/mattermost/commands") { request, _ in
+            try await command(request)
+        }
+    }
+
+    /// `POST /mattermost/commands`: `/herald alert | status | help`. The command's token (`Authorization:
+    /// Token …`) must be a connector's `command_token`; it names the connector the user is looked up on.
+    private func command(_ request: Request) async throws -> Response {
+        let header = request.headers[.authorization] ?? ""
+        let token = header.hasPrefix("Token ") ? String(header.dropFirst(6)) : ""
+        guard !token.isEmpty, let connector = config.mattermost.first(where: { connector in
+            connector.commandToken.map { Signing.constantTimeEquals($0.value, token) } ?? false
+        }) else {
+            throw APIError(.unauthorized, "send a Mattermost command token Herald knows as 'Authorization: Token <token>'",
+                           reason: "unauthorized")
+        }
+        let fields = FormBody.parse(Array(buffer: try await request.body.collect(upTo: 1 << 20)))
+        let userID = fields["user_id"] ?? ""
+        let email = try? await MattermostClient(connector: connector, http: http).email(ofUser: userID)
+        let requester = ChatAlertDesk.Requester(
+            user: email.flatMap { $0 }.flatMap(config.user(email:)), label: fields["user_name"] ?? userID,
+            surface: "Mattermost", channelID: fields["channel_id"] ?? "", channelName: fields["channel_name"] ?? "")
+        let text: String
+        switch ChatCommand(text: fields["text"] ?? "") {
+        case .alert(let project, let title): text = await desk.raise(project: project, title: title, by: requester)
+        case .status(let reference): text = await desk.status(reference)
+        case .help, .form: text = ChatCommand.usage
+        case .invalid(let problem): text = problem + "\n" + ChatCommand.usage
+        }
+        return try JSONResponse(["response_type": "ephemeral", "text": text])
     }
 
     private func action(_ request: Request) async throws -> Response {

@@ -1,0 +1,92 @@
+import Foundation
+import HeraldChat
+import HeraldConfig
+import HeraldCore
+import HeraldStore
+
+/// Alerts raised from chat (`/herald alert`), and issue status for `/herald status`, the same for Slack and
+/// Mattermost.
+///
+/// Who may raise an alert: a linked Herald user (admin or member) for every project; anyone else only in a
+/// channel the project lists under `chat_alerts.allowed_channels`, and only if it sets
+/// `allow_unlinked_users`. A raised alert is an event like any other: it is grouped, stored and run through
+/// the project's rules, which decide where it goes.
+struct ChatAlertDesk: Sendable {
+    let config: Config
+    let pipeline: IngestPipeline
+    let store: Store
+
+    /// Who asks, and from where.
+    struct Requester: Sendable {
+        var user: Config.User?
+        /// How to name someone Herald does not know: their chat name or email.
+        var label: String
+        var surface: String
+        var channelID: String
+        var channelName: String
+    }
+
+    /// Why an alert may not be raised; nil when it may.
+    func refusal(project slug: String, for requester: Requester) -> String? {
+        guard let project = config.project(slug: slug) else {
+            return "There is no project `\(slug.prefix(40))`. Projects: \(config.projects.map(\.slug).joined(separator: ", "))."
+        }
+        if let user = requester.user, user.role != .stakeholder { return nil }
+        let channel = "#" + requester.channelName
+        let alerts = project.chatAlerts
+        guard alerts.allowUnlinkedUsers, !alerts.allowedChannels.isEmpty else {
+            return "Project \(project.slug) takes alerts from chat only from Herald users who may change issues. "
+                + "Ask a Herald admin to add you to `users` in herald.yaml."
+        }
+        guard alerts.allows(channelID: requester.channelID, channelName: requester.channelName) else {
+            return "No project allows alerts from \(channel) by people Herald does not know: \(project.slug) takes "
+                + "them only in \(alerts.allowedChannels.joined(separator: ", "))."
+        }
+        return nil
+    }
+
+    /// Raises the alert, or says why not. The answer is what the person sees.
+    func raise(project slug: String, title: String, description: String? = nil, level: Level = .error,
+               by requester: Requester) async -> String
+    {
+        if let refusal = refusal(project: slug, for: requester) { return refusal }
+        let project = config.project(slug: slug)!
+        let who = requester.user?.name ?? requester.label
+        let message = description.map { title + "\n\n" + $0 } ?? title
+        var event = Event(
+            eventID: UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), timestamp: Date(),
+            level: level, message: message,
+            tags: [Event.Tag("source", "chat"), Event.Tag("chat", requester.surface), Event.Tag("raised_by", who),
+                   Event.Tag("chat_channel", "#" + requester.channelName)])
+        event.fingerprint = ["chat-alert", title.lowercased()]
+        var payload: [String: any Sendable] = [
+            "event_id": event.eventID!, "level": level.name, "message": message,
+            "tags": ["source": "chat", "chat": requester.surface, "raised_by": who,
+                     "chat_channel": "#" + requester.channelName] as [String: any Sendable],
+        ]
+        payload["fingerprint"] = event.fingerprint
+        let incoming = IncomingEvent(
+            projectID: project.id, projectSlug: project.slug, event: event, grouping: Grouping(event: event),
+            payload: Data(JSONWriter.text(payload).utf8))
+        do {
+            guard case .stored(let result) = try await pipeline.submit([incoming]).first else {
+                return "Herald could not store the alert; try again."
+            }
+            let sent = result.deliveries == 0
+                ? "No rule of \(project.slug) sends it anywhere yet."
+                : "The rules of \(project.slug) send it on (\(result.deliveries) \(result.deliveries == 1 ? "message" : "messages"))."
+            return "Raised \(result.shortID): \(title). \(sent)"
+        } catch {
+            return "Herald is shutting down and could not take the alert; try again in a moment."
+        }
+    }
+
+    /// `/herald status <short id>`.
+    func status(_ reference: String) async -> String {
+        guard let issue = try? await store.issue(reference) else { return "There is no issue `\(reference.prefix(40))`." }
+        var text = "\(issue.level.emoji) *\(issue.shortID)* \(issue.title) — \(issue.stateDescription)"
+        text += "\nEvents: \(issue.timesSeen) · Users: \(issue.usersSeen) · Last seen: \(Timestamp.text(issue.lastSeen))"
+        text += "\n\(config.server.publicURL)/issues/\(issue.id)"
+        return text
+    }
+}
