@@ -73,9 +73,9 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
             let actions = blocks.first { $0["type"] as? String == "actions" }
             return (actions?["elements"] as? [[String: any Sendable]] ?? []).compactMap { $0["action_id"] as? String }
         }
-        #expect(actionIDs(.unresolved) == ["resolve", "ignore", "assign", "ack"])
+        #expect(actionIDs(.unresolved) == ["resolve", "ignore", "assign", "ack", "more"])
         #expect(actionIDs(.resolved) == ["unresolve", "ignore", "assign", "ack"])
-        #expect(actionIDs(.ignored) == ["resolve", "unignore", "assign", "ack"])
+        #expect(actionIDs(.ignored) == ["resolve", "unignore", "assign", "ack", "more"])
     }
 
     @Test func hugeValuesAreCutToBlockKitLimitsNeverRefused() {
@@ -157,7 +157,7 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
             sampleAlert(), actionsURL: "https://herald.example.com/mattermost/actions", signer: ButtonSigner(key: key),
             connector: "ops")
         let actions = try #require(message.attachment["actions"] as? [[String: any Sendable]])
-        #expect(actions.compactMap { $0["id"] as? String } == ["resolve", "ignore", "assign", "ack"])
+        #expect(actions.compactMap { $0["id"] as? String } == ["resolve", "ignore", "assign", "ack", "resolvenext"])
         for action in actions {
             let id = try #require(action["id"] as? String)
             #expect(id.allSatisfy { $0.isLetter || $0.isNumber })

@@ -59,7 +59,7 @@ import Testing
         for message in messages {
             #expect(message.blockTexts.contains { $0.contains("Test notification sent by `herald notify-test`") })
             #expect(message.blockTexts.contains("*region*\nsample-region"))
-            #expect(message.actionElements.count == 4)
+            #expect(message.actionElements.count == 5)
         }
 
         // A given event, in Herald's own format.

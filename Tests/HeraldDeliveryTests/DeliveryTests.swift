@@ -122,7 +122,7 @@ extension ChatDouble.Message {
             #expect(texts.contains("*customer*\n—") == (message.workspace == "acme"))
             // Every button and menu choice names this issue and an action Herald understands.
             let elements = message.actionElements
-            #expect(elements.map { $0["action_id"] as? String } == ["resolve", "ignore", "assign", "ack"])
+            #expect(elements.map { $0["action_id"] as? String } == ["resolve", "ignore", "assign", "ack", "more"])
             var values = elements.compactMap { $0["value"] as? String }
             for element in elements {
                 values += (element["options"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
@@ -134,7 +134,7 @@ extension ChatDouble.Message {
                 .resolve, .acknowledge, .ignore(.duration(seconds: 1_800)), .ignore(.duration(seconds: 7_200)),
                 .ignore(.duration(seconds: 86_400)), .ignore(.moreEvents(10)), .ignore(.moreEvents(100)),
                 .ignore(.forever), .assign(email: "alice@example.com"), .assign(email: "bob@example.com"),
-                .assign(email: "dan@example.com"),
+                .assign(email: "dan@example.com"), .resolveInNextRelease,
             ])
         }
         // Each workspace's token, JSON with a charset, and the handle kept for every row.
@@ -496,7 +496,7 @@ extension ChatDouble.Message {
         let fields = attachment["fields"] as? [[String: Any]] ?? []
         #expect(fields.contains { $0["title"] as? String == "region" && $0["value"] as? String == "eu" })
         let actions = attachment["actions"] as? [[String: Any]] ?? []
-        #expect(actions.map { $0["id"] as? String } == ["resolve", "ignore", "assign", "ack"])
+        #expect(actions.map { $0["id"] as? String } == ["resolve", "ignore", "assign", "ack", "resolvenext"])
         let key = try harness.store.callbackKey()
         for action in actions {
             let integration = try #require(action["integration"] as? [String: Any])

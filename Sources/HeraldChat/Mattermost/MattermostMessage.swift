@@ -132,6 +132,7 @@ public struct MattermostMessage: Sendable {
         if alert.assignee != nil { people.insert(("Unassign", .unassign), at: 0) }
         if !people.isEmpty { actions.append(menu("assign", "Assign…", family: "assign", people)) }
         actions.append(button("ack", "Acknowledge", .acknowledge))
+        if alert.status != .resolved { actions.append(button("resolvenext", "Resolve in next release", .resolveInNextRelease)) }
         return actions
     }
 }

@@ -162,6 +162,9 @@ public struct SlackMessage: Sendable {
             ])
         }
         elements.append(button("Acknowledge", .acknowledge))
+        if alert.status != .resolved, let next = option("Resolve in the next release", .resolveInNextRelease) {
+            elements.append(["type": "overflow", "action_id": "more", "options": [next]])
+        }
         return ["type": "actions", "block_id": "herald:\(issue)", "elements": elements]
     }
 }
