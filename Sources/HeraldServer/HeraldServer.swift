@@ -47,6 +47,7 @@ public struct HeraldServer: Sendable {
     public let actions: IssueActions
     public let http: HTTPClient
     let signer: ButtonSigner
+    let courier: Courier
     public let options: ServerOptions
 
     /// Opens the store and loads the rules; a rule or storage error here stops the start.
@@ -65,6 +66,7 @@ public struct HeraldServer: Sendable {
             totalTimeout: .milliseconds(Int64(config.delivery.requestTimeout * 1_000))))
         signer = ButtonSigner(key: try store.callbackKey())
         let courier = Courier(config: config, http: http, signer: signer)
+        self.courier = courier
         let dispatcher = Dispatcher(
             store: store, courier: courier, policy: config.delivery, metrics: DeliveryMetrics(factory: metrics.factory),
             logger: options.logger)
@@ -91,7 +93,9 @@ public struct HeraldServer: Sendable {
         SlackRoutes(config: config, actions: actions, desk: desk, http: http, directory: SlackDirectory(),
                     logger: options.logger)
             .register(on: router)
-        MattermostRoutes(config: config, actions: actions, desk: desk, http: http, signer: signer, logger: options.logger)
+        MattermostRoutes(
+            config: config, actions: actions, desk: desk, courier: courier, http: http, signer: signer,
+            logger: options.logger)
             .register(on: router)
 
         let logger = options.logger

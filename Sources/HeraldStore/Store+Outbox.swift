@@ -196,6 +196,17 @@ extension Store {
         ).deliveries
     }
 
+    /// The alert that posted a message, with its issue as it now stands: what re-rendering the message needs.
+    public func alert(postedAs ref: String, kind: String, target: String) async throws -> PendingDelivery? {
+        try await readDeliveries(
+            where: """
+                outbox.id = (SELECT outbox_id FROM message_handles
+                             WHERE kind = ? AND target = ? AND message_ref = ? AND thread_ref IS NULL LIMIT 1)
+                """,
+            order: "outbox.id", [kind, target, ref, 1], limit: 1
+        ).deliveries.first
+    }
+
     private func readDeliveries(where filter: String, order: String, _ arguments: StatementArguments, limit: Int)
         async throws -> PendingPage
     {

@@ -21,10 +21,11 @@ import Testing
     func click(_ harness: Harness, user: String, context: [String: Any], choice: String? = nil) async throws -> HTTPTestResponse {
         var context = context
         if let choice { context["selected_option"] = choice }
+        let post = harness.chat.messages.first { $0.workspace == "ops" && $0.threadRef == nil }
         let body: [String: Any] = [
-            "user_id": user, "user_name": user, "channel_id": "c", "channel_name": "incidents", "team_id": "t",
-            "team_domain": "ops", "post_id": "p", "trigger_id": UUID().uuidString, "type": choice == nil ? "" : "select",
-            "context": context,
+            "user_id": user, "user_name": user, "channel_id": post?.channelID ?? "c", "channel_name": "incidents",
+            "team_id": "t", "team_domain": "ops", "post_id": post?.ref ?? "p", "trigger_id": UUID().uuidString,
+            "type": choice == nil ? "" : "select", "context": context,
         ]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
         return try await harness.server.send(HTTPTestRequest("POST", "/mattermost/actions", json: json))
@@ -43,6 +44,11 @@ import Testing
 
         let resolved = try await click(harness, user: "mmalice", context: try #require(contexts["resolve"]))
         #expect(resolved.json["ephemeral_text"] as? String == "PAYMENTS-1: Resolved by Alice via Mattermost.")
+        // The clicked post is rewritten by the answer itself.
+        let update = try #require(resolved.json["update"] as? [String: Any])
+        let attachment = try #require(((update["props"] as? [String: Any])?["attachments"] as? [[String: Any]])?.first)
+        #expect((attachment["text"] as? String)?.contains("**Resolved · Resolved by Alice via Mattermost**") == true)
+        #expect((attachment["actions"] as? [[String: Any]])?.first?["id"] as? String == "unresolve")
         try await eventually("every message shows the resolve") {
             harness.chat.messages.filter { $0.threadRef == nil && $0.updates == 2 }.count == 3
         }

@@ -15,11 +15,13 @@ import NIOCore
 /// action and the connector, signed with Herald's own key, and Mattermost never shows a context to clients.
 /// A context that does not verify is refused with 401 and changes nothing. The clicker is mapped to a Herald
 /// user by the email `GET /api/v4/users/<id>` gives. The answer's `ephemeral_text` tells the clicker what
-/// happened; the posts themselves, this one included, are updated through the REST API by delivery.
+/// happened, and its `update` rewrites the clicked post at once; the issue's other posts are updated through
+/// the REST API by delivery.
 struct MattermostRoutes {
     let config: Config
     let actions: IssueActions
     let desk: ChatAlertDesk
+    let courier: Courier
     let http: HTTPClient
     let signer: ButtonSigner
     let logger: Logger
@@ -101,7 +103,10 @@ struct MattermostRoutes {
         let key = (json["trigger_id"] as? String).map { "mattermost:\(connectorName):\($0)" }
         do {
             switch try await actions.perform(action, on: issueID, actor: actor, user: user, requestKey: key) {
-            case .changed(let issue, let record): return try ephemeral("\(issue.shortID): \(record.summary).")
+            case .changed(let issue, let record):
+                return try await answer(
+                    "\(issue.shortID): \(record.summary).", post: json["post_id"] as? String, connector: connectorName,
+                    summary: record.summary)
             case .unchanged(let issue): return try ephemeral("\(issue.shortID) is already \(issue.stateDescription); nothing changed.")
             case .duplicate(let issue): return try ephemeral("\(issue.shortID): already done.")
             }
@@ -117,5 +122,19 @@ struct MattermostRoutes {
 
     private func ephemeral(_ text: String) throws -> Response {
         try JSONResponse(["ephemeral_text": text])
+    }
+
+    /// The ephemeral text and an `update` of the clicked post, rendered as delivery renders its updates.
+    private func answer(_ text: String, post: String?, connector: String, summary: String) async throws -> Response {
+        guard let post, var alert = try? await actions.store.alert(postedAs: post, kind: "mattermost", target: connector)
+        else { return try ephemeral(text) }
+        alert.purpose = "update"
+        alert.note = summary
+        let message = MattermostMessage.alert(
+            courier.alert(for: alert), actionsURL: courier.mattermostActionsURL, signer: signer, connector: connector)
+        let update: [String: any Sendable] = [
+            "message": "", "props": ["attachments": [message.attachment]] as [String: any Sendable],
+        ]
+        return try JSONResponse(["ephemeral_text": text, "update": update])
     }
 }
