@@ -13,22 +13,11 @@ struct IgnoreExpiryService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await ignoringCancellation {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    do {
-                        let ended = try await store.expireIgnores()
-                        if !ended.isEmpty {
-                            logger.info("ignores ran out", metadata: ["issues": "\(ended.map(\.shortID))"])
-                            queued()
-                        }
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        logger.error("ending ignores failed", metadata: ["error": "\(error)"])
-                    }
-                    try await Task.sleep(for: interval)
-                }
+        try await repeatUntilShutdown(every: interval, logger: logger, failure: "ending ignores failed") {
+            let ended = try await store.expireIgnores()
+            if !ended.isEmpty {
+                logger.info("ignores ran out", metadata: ["issues": "\(ended.map(\.shortID))"])
+                queued()
             }
         }
     }

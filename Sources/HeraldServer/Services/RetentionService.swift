@@ -10,22 +10,32 @@ struct RetentionService: Service {
     let logger: Logger
 
     func run() async throws {
-        // Shutdown cancels the loop's sleep; that is how it ends, not an error.
-        try await ignoringCancellation {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    do {
-                        let report = try await store.prune()
-                        if report.total > 0 {
-                            logger.info("retention pruned rows", metadata: report.rows.mapValues { "\($0)" })
-                        }
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        logger.error("retention pass failed", metadata: ["error": "\(error)"])
-                    }
-                    try await Task.sleep(for: interval)
+        try await repeatUntilShutdown(every: interval, logger: logger, failure: "retention pass failed") {
+            let report = try await store.prune()
+            if report.total > 0 {
+                logger.info("retention pruned rows", metadata: report.rows.mapValues { "\($0)" })
+            }
+        }
+    }
+}
+
+/// Runs `pass` every `interval` until graceful shutdown, logging a failed pass and carrying on: the loop
+/// behind the background services.
+func repeatUntilShutdown(
+    every interval: Duration, logger: Logger, failure: String, _ pass: @escaping @Sendable () async throws -> Void
+) async throws {
+    // Shutdown cancels the loop's sleep; that is how it ends, not an error.
+    try await ignoringCancellation {
+        try await cancelWhenGracefulShutdown {
+            while true {
+                do {
+                    try await pass()
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    logger.error("\(failure)", metadata: ["error": "\(error)"])
                 }
+                try await Task.sleep(for: interval)
             }
         }
     }
