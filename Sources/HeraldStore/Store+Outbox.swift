@@ -417,7 +417,7 @@ extension OutboxEntry {
             nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]),
             updatedAt: Date(timeIntervalSince1970: row["updated_at"]), deliveredChannel: row["delivered_channel"],
             deliveredRef: row["delivered_ref"],
-            deliveredAt: (row["delivered_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+            deliveredAt: (row["delivered_at"] as Double?).map(Date.init(timeIntervalSince1970:)), purpose: row["purpose"])
     }
 }
 

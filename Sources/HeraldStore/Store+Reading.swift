@@ -49,6 +49,8 @@ public struct OutboxEntry: Sendable {
     public var deliveredChannel: String?
     public var deliveredRef: String?
     public var deliveredAt: Date?
+    /// `alert`, or `update` / `note` for a message rewritten or replied to after someone acted on the issue.
+    public var purpose: String
 }
 
 /// Which issues to list.

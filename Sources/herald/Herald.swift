@@ -250,7 +250,8 @@ struct Deliveries: AsyncParsableCommand {
         let entries = try await store.deliveries(query)
         for id in Set(entries.map(\.issueID)) { shortIDs[id] = try await store.issue(String(id))?.shortID }
         let rows = entries.map { entry -> [String] in
-            let destination = "\(entry.kind) \(entry.target)" + (entry.channel.map { " " + $0 } ?? "")
+            let destination = (entry.purpose == "alert" ? "" : entry.purpose + " ") + "\(entry.kind) \(entry.target)"
+                + (entry.channel.map { " " + $0 } ?? "")
             var detail = entry.lastError ?? ""
             if entry.status == DeliveryStatus.pending.rawValue || entry.status == DeliveryStatus.retrying.rawValue {
                 detail = "next attempt \(Timestamp.text(entry.nextAttemptAt))" + (detail.isEmpty ? "" : "; last error: " + detail)

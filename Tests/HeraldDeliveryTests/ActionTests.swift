@@ -36,6 +36,10 @@ import Testing
         #expect((resolved.json["issue"] as? [String: Any])?["status"] as? String == "resolved")
         let rows = try await harness.settled()
         #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.filter { $0.purpose == "update" }.count == 3)
+        #expect(rows.filter { $0.purpose == "note" }.count == 3)
+        let listed = try await harness.server.admin("/api/v1/deliveries?limit=1")
+        #expect((listed.json["deliveries"] as? [[String: Any]])?.first?["purpose"] as? String == "note")
 
         let messages = harness.chat.messages
         let firsts = messages.filter { $0.threadRef == nil }

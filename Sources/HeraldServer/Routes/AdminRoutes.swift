@@ -270,7 +270,7 @@ struct AdminRoutes {
             "id": entry.id, "issue_id": entry.issueID, "event_id": entry.eventID, "kind": entry.kind,
             "target": entry.target, "rules": entry.rules, "tags": entry.tags, "status": entry.status,
             "attempts": entry.attempts, "created_at": Timestamp.text(entry.createdAt),
-            "updated_at": Timestamp.text(entry.updatedAt),
+            "updated_at": Timestamp.text(entry.updatedAt), "purpose": entry.purpose,
         ]
         json["channel"] = entry.channel
         json["problem"] = entry.problem
