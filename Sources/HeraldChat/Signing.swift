@@ -1,25 +1,12 @@
 import Crypto
 import Foundation
+import HeraldCore
 
 /// HMAC-SHA256 signatures: of webhook bodies (`X-Herald-Signature`) and of what Mattermost buttons carry.
 public enum Signing {
     /// Lowercase hex of HMAC-SHA256 of `message` under `key`.
     public static func hmacSHA256Hex(key: [UInt8], message: some DataProtocol) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))
-        return code.map { byte in
-            let digits = Array("0123456789abcdef")
-            return "\(digits[Int(byte >> 4)])\(digits[Int(byte & 0x0F)])"
-        }.joined()
-    }
-
-    /// Compares two strings in time that depends only on their lengths, so a forger learns nothing from timing.
-    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8)
-        let right = Array(b.utf8)
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))).hexString
     }
 }
 
@@ -40,6 +27,6 @@ public struct ButtonSigner: Sendable {
     }
 
     public func verify(issue: Int64, family: String, connector: String, signature: String) -> Bool {
-        Signing.constantTimeEquals(self.signature(issue: issue, family: family, connector: connector), signature)
+        ConstantTime.equal(self.signature(issue: issue, family: family, connector: connector), signature)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 /// Slack's v0 request signing: `v0=` + hex(HMAC-SHA256(signing secret, "v0:" + timestamp + ":" + raw body)),
 /// sent with `X-Slack-Request-Timestamp` and `X-Slack-Signature`.
@@ -37,7 +38,7 @@ public struct SlackSignature: Sendable {
     public func verify(timestamp: String?, signature: String?, body: [UInt8], now: Date = Date()) -> Verdict {
         guard let timestamp, let signature, let seconds = Double(timestamp) else { return .missing }
         guard abs(now.timeIntervalSince1970 - seconds) <= Self.window else { return .stale }
-        return Signing.constantTimeEquals(self.signature(timestamp: timestamp, body: body), signature) ? .valid : .mismatch
+        return ConstantTime.equal(self.signature(timestamp: timestamp, body: body), signature) ? .valid : .mismatch
     }
 }
 

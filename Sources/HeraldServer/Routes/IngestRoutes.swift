@@ -218,16 +218,3 @@ struct ProjectDirectory: Sendable {
         ordered.first { project in project.keys.contains { ConstantTime.equal($0.value, key) } }
     }
 }
-
-/// Comparison whose time does not depend on where two secrets differ.
-enum ConstantTime {
-    static func equal(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        var difference = UInt8(left.count == right.count ? 0 : 1)
-        for index in 0..<max(left.count, right.count) {
-            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
-        }
-        return difference == 0
-    }
-}

@@ -41,7 +41,7 @@ struct MattermostRoutes {
         let header = request.headers[.authorization] ?? ""
         let token = header.hasPrefix("Token ") ? String(header.dropFirst(6)) : ""
         guard !token.isEmpty, let connector = config.mattermost.first(where: { connector in
-            connector.commandToken.map { Signing.constantTimeEquals($0.value, token) } ?? false
+            connector.commandToken.map { ConstantTime.equal($0.value, token) } ?? false
         }) else {
             throw APIError(.unauthorized, "send a Mattermost command token Herald knows as 'Authorization: Token <token>'",
                            reason: "unauthorized")
