@@ -25,6 +25,15 @@ public enum ChatFailure: Error, Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// The response `send` gets, with a failure to get one turned into a `ChatFailure`.
+    static func answer(_ send: () async throws -> HTTPClient.Response) async throws(ChatFailure) -> HTTPClient.Response {
+        do {
+            return try await send()
+        } catch {
+            throw transport(error)
+        }
+    }
+
     /// A transport failure: the request got no answer.
     static func transport(_ error: any Error) -> ChatFailure {
         switch error {

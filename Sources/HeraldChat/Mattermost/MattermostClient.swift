@@ -72,23 +72,17 @@ public struct MattermostClient: Sendable {
         guard let url = connector.webhookURL?.value else {
             throw .permanent(code: "no_webhook", detail: "connector '\(connector.name)' has no webhook_url")
         }
-        let response: HTTPClient.Response
-        do {
-            response = try await http.send(HTTPClient.Request(
+        let response = try await ChatFailure.answer {
+            try await http.send(HTTPClient.Request(
                 "POST", url, headers: [("Content-Type", "application/json")], body: message.webhookBody(channel: channel)))
-        } catch {
-            throw .transport(error)
         }
         try Self.check(response)
     }
 
     /// One bot API call; the answer's JSON object.
     func call(_ method: String, _ path: String, body: [UInt8]) async throws(ChatFailure) -> [String: Any] {
-        let response: HTTPClient.Response
-        do {
-            response = try await send(method, path, body: body)
-        } catch {
-            throw .transport(error)
+        let response = try await ChatFailure.answer {
+            try await send(method, path, body: body)
         }
         try Self.check(response)
         return jsonObject(response.body) ?? [:]

@@ -44,14 +44,11 @@ public struct SlackClient: Sendable {
 
     /// A user's email, from `users.info` (needs `users:read.email`); nil when Slack shows none.
     public func email(ofUser id: String) async throws(ChatFailure) -> String? {
-        let response: HTTPClient.Response
-        do {
-            let query = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
-            response = try await http.send(HTTPClient.Request(
+        let query = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+        let response = try await ChatFailure.answer {
+            try await http.send(HTTPClient.Request(
                 "GET", "\(workspace.apiURL)/users.info?user=\(query)",
                 headers: [("Authorization", "Bearer \(workspace.token.value)")]))
-        } catch {
-            throw .transport(error)
         }
         if let failure = ChatFailure.status(response) { throw failure }
         guard let answer = jsonObject(response.body), answer["ok"] as? Bool == true else {
@@ -72,23 +69,17 @@ public struct SlackClient: Sendable {
         let body = Array(JSONWriter.text([
             "response_type": "ephemeral", "replace_original": false, "text": text,
         ] as [String: any Sendable]).utf8)
-        let response: HTTPClient.Response
-        do {
-            response = try await http.send(HTTPClient.Request(
+        let response = try await ChatFailure.answer {
+            try await http.send(HTTPClient.Request(
                 "POST", url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body))
-        } catch {
-            throw .transport(error)
         }
         if let failure = ChatFailure.status(response) { throw failure }
     }
 
     /// One Web API call with a JSON body; the answer's object when Slack says `ok`.
     public func call(_ method: String, body: [UInt8]) async throws(ChatFailure) -> [String: Any] {
-        let response: HTTPClient.Response
-        do {
-            response = try await send(method, body: body)
-        } catch {
-            throw .transport(error)
+        let response = try await ChatFailure.answer {
+            try await send(method, body: body)
         }
         if let failure = ChatFailure.status(response) { throw failure }
         guard response.status == 200 else {

@@ -51,11 +51,8 @@ public struct WebhookClient: Sendable {
 
     /// Posts; any 2xx is success.
     public func post(body: [UInt8], delivery: Int64) async throws(ChatFailure) {
-        let response: HTTPClient.Response
-        do {
-            response = try await http.send(request(body: body, delivery: delivery))
-        } catch {
-            throw .transport(error)
+        let response = try await ChatFailure.answer {
+            try await http.send(request(body: body, delivery: delivery))
         }
         if (200..<300).contains(response.status) { return }
         if let failure = ChatFailure.status(response) { throw failure }
