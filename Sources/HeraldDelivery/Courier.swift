@@ -86,6 +86,22 @@ public struct Courier: Sendable {
         }
     }
 
+    // MARK: Targets
+
+    private func slackClient(for delivery: PendingDelivery) throws(ChatFailure) -> SlackClient {
+        guard let workspace = config.slackWorkspace(named: delivery.target) else {
+            throw .permanent(code: "unknown_target", detail: "Slack workspace '\(delivery.target)' is not in the config")
+        }
+        return SlackClient(workspace: workspace, http: http)
+    }
+
+    private func mattermostClient(for delivery: PendingDelivery) throws(ChatFailure) -> MattermostClient {
+        guard let connector = config.mattermostConnector(named: delivery.target) else {
+            throw .permanent(code: "unknown_target", detail: "Mattermost connector '\(delivery.target)' is not in the config")
+        }
+        return MattermostClient(connector: connector, http: http)
+    }
+
     // MARK: Updates and notes
 
     /// Rewrites a message to the new state (`update`), or replies in its thread with what someone did
@@ -97,10 +113,8 @@ public struct Courier: Sendable {
         let text = delivery.note ?? ""
         switch delivery.kind {
         case "slack":
-            guard let workspace = config.slackWorkspace(named: delivery.target) else {
-                throw .permanent(code: "unknown_target", detail: "Slack workspace '\(delivery.target)' is not in the config")
-            }
-            let client = SlackClient(workspace: workspace, http: http)
+            let client = try slackClient(for: delivery)
+            let workspace = client.workspace
             if delivery.purpose == "update" {
                 try await client.update(.alert(alert), channel: subject.channelID, ts: subject.ref)
                 return .delivered(nil, resolved: nil, note: nil)
@@ -111,10 +125,8 @@ public struct Courier: Sendable {
                               channelID: posted.channel, ref: posted.ts, threadRef: subject.ref),
                 resolved: nil, note: nil)
         case "mattermost":
-            guard let connector = config.mattermostConnector(named: delivery.target) else {
-                throw .permanent(code: "unknown_target", detail: "Mattermost connector '\(delivery.target)' is not in the config")
-            }
-            let client = MattermostClient(connector: connector, http: http)
+            let client = try mattermostClient(for: delivery)
+            let connector = client.connector
             if delivery.purpose == "update" {
                 try await client.patchPost(
                     id: subject.ref,
@@ -136,10 +148,8 @@ public struct Courier: Sendable {
     private func slack(_ delivery: PendingDelivery, alert: AlertMessage, parent: MessageHandle?)
         async throws(ChatFailure) -> Result
     {
-        guard let workspace = config.slackWorkspace(named: delivery.target) else {
-            throw .permanent(code: "unknown_target", detail: "Slack workspace '\(delivery.target)' is not in the config")
-        }
-        let client = SlackClient(workspace: workspace, http: http)
+        let client = try slackClient(for: delivery)
+        let workspace = client.workspace
         let requested = delivery.channel ?? ""
         if let parent {
             do throws(ChatFailure) {
@@ -190,10 +200,8 @@ public struct Courier: Sendable {
     private func mattermost(_ delivery: PendingDelivery, alert: AlertMessage, parent: MessageHandle?)
         async throws(ChatFailure) -> Result
     {
-        guard let connector = config.mattermostConnector(named: delivery.target) else {
-            throw .permanent(code: "unknown_target", detail: "Mattermost connector '\(delivery.target)' is not in the config")
-        }
-        let client = MattermostClient(connector: connector, http: http)
+        let client = try mattermostClient(for: delivery)
+        let connector = client.connector
         let requested = delivery.channel ?? ""
         guard client.usesBotAPI else {
             // An incoming webhook posts by channel name and returns no post id: no threads, no updates.
