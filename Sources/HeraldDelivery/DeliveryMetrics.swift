@@ -8,14 +8,12 @@ public final class DeliveryMetrics: Sendable {
     private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
     private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
 
-    /// Outcomes: `delivered`, `retried` (a 5xx, timeout or connection error), `rate_limited`, `failed`
-    /// (refused for good), `dead` (given up at the maximum age).
-    public static let outcomes = ["delivered", "retried", "rate_limited", "failed", "dead"]
-
     public init(factory: any MetricsFactory) {
         self.factory = factory
     }
 
+    /// Counts one attempt's outcome: `delivered`, `retried` (a 5xx, timeout or connection error),
+    /// `rate_limited`, `failed` (refused for good) or `dead` (given up at the maximum age).
     func recordOutcome(kind: String, target: String, outcome: String) {
         let key = "\(kind)\u{1F}\(target)\u{1F}\(outcome)"
         let counter = counters.withLock { counters in

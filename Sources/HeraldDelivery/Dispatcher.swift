@@ -68,9 +68,6 @@ public actor Dispatcher: Service {
         doorbell.requestLoad()
     }
 
-    /// Attempts in progress, for tests and `/metrics`.
-    public var attemptsInFlight: Int { inFlight }
-
     public func run() async throws {
         do {
             try await courier.channels.load(from: store)
@@ -404,9 +401,7 @@ struct Lane {
     func isIdle(now: ContinuousClock.Instant) -> Bool {
         guard isEmpty && inFlight == 0 else { return false }
         guard burst.isFinite else { return true }
-        let elapsed = now - refilledAt
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return tokens + seconds / interval >= burst
+        return tokens + (now - refilledAt).seconds / interval >= burst
     }
     var head: Queued? { isEmpty ? nil : queue[headIndex] }
 
@@ -449,9 +444,7 @@ struct Lane {
     }
 
     private mutating func refill(now: ContinuousClock.Instant) {
-        let elapsed = now - refilledAt
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(burst, tokens + seconds / interval)
+        tokens = min(burst, tokens + (now - refilledAt).seconds / interval)
         refilledAt = now
     }
 }
@@ -491,5 +484,12 @@ struct TimerHeap {
             }
         }
         return first.key
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -16,13 +16,10 @@ public struct SlackMessage: Sendable {
         public static let sectionText = 3_000
         public static let fields = 10
         public static let fieldText = 2_000
-        public static let contextElements = 10
         public static let buttonText = 75
-        public static let buttonValue = 2_000
         public static let options = 100
         public static let optionText = 75
         public static let optionValue = 150
-        public static let blockID = 255
     }
 
     public init(text: String, blocks: [[String: any Sendable]]) {
