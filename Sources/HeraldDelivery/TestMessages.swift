@@ -174,7 +174,7 @@ public struct NotifyTest: Sendable {
             title: event.title, culprit: event.culprit, level: event.level, status: .unresolved, substatus: .new,
             firstSeen: now, lastSeen: now, timesSeen: 1, usersSeen: event.userKey == nil ? 0 : 1,
             lastRelease: event.release, assignee: nil, ignore: nil, resolution: nil, regressedAt: nil)
-        let payload = try? JSONEncoder().encode(EventPayload(event: event))
+        let payload = event.sentryPayload()
         var results: [Result] = []
         for delivery in RuleEngine.deliveries(for: [rule], event: event) {
             let pending = PendingDelivery(
@@ -186,39 +186,6 @@ public struct NotifyTest: Sendable {
             results.append(Result(delivery: delivery, outcome: await courier.deliver(pending, parent: nil, isTest: true)))
         }
         return results
-    }
-}
-
-/// The fields of an event that a message shows, in Sentry's JSON shape, so the `Courier` reads a made-up
-/// event the way it reads a stored one.
-private struct EventPayload: Encodable {
-    let event: Event
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encodeIfPresent(event.eventID, forKey: Key("event_id"))
-        try container.encode(event.level.name, forKey: Key("level"))
-        try container.encodeIfPresent(event.message, forKey: Key("message"))
-        try container.encodeIfPresent(event.environment, forKey: Key("environment"))
-        try container.encodeIfPresent(event.release, forKey: Key("release"))
-        try container.encodeIfPresent(event.serverName, forKey: Key("server_name"))
-        try container.encodeIfPresent(event.transaction, forKey: Key("transaction"))
-        try container.encode(event.tags.map { [$0.key, $0.value] }, forKey: Key("tags"))
-        if let exception = event.exceptions.last {
-            var values = container.nestedContainer(keyedBy: Key.self, forKey: Key("exception"))
-            var list = values.nestedUnkeyedContainer(forKey: Key("values"))
-            var item = list.nestedContainer(keyedBy: Key.self)
-            try item.encodeIfPresent(exception.type, forKey: Key("type"))
-            try item.encodeIfPresent(exception.value, forKey: Key("value"))
-        }
-    }
-
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ string: String) { stringValue = string }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
     }
 }
 

@@ -59,15 +59,9 @@ struct ChatAlertDesk: Sendable {
             tags: [Event.Tag("source", "chat"), Event.Tag("chat", requester.surface), Event.Tag("raised_by", who),
                    Event.Tag("chat_channel", "#" + requester.channelName)])
         event.fingerprint = ["chat-alert", title.lowercased()]
-        var payload: [String: any Sendable] = [
-            "event_id": event.eventID!, "level": level.name, "message": message,
-            "tags": ["source": "chat", "chat": requester.surface, "raised_by": who,
-                     "chat_channel": "#" + requester.channelName] as [String: any Sendable],
-        ]
-        payload["fingerprint"] = event.fingerprint
         let incoming = IncomingEvent(
             projectID: project.id, projectSlug: project.slug, event: event, grouping: Grouping(event: event),
-            payload: Data(JSONWriter.text(payload).utf8))
+            payload: event.sentryPayload())
         do {
             guard case .stored(let result) = try await pipeline.submit([incoming]).first else {
                 return "Herald could not store the alert; try again."
