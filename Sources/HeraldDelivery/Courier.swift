@@ -4,18 +4,17 @@ import HeraldConfig
 import HeraldCore
 import HeraldHTTP
 import HeraldStore
-import Synchronization
 
-/// Makes one attempt at one delivery: renders the message for its platform, finds the channel, posts (or
-/// replies in the issue's thread and brings the first message up to date), and says how it went.
+/// Makes one attempt at one delivery: renders the message, finds the channel, posts (or replies in the
+/// issue's thread and brings the first message up to date), and says how it went. What differs between
+/// Slack, Mattermost and webhooks is behind `ChatPlatform`; this is the flow they share.
 ///
 /// It holds no queue and decides nothing about retries; the `Dispatcher` does. `herald notify-test` and
 /// `herald test-connection` use it directly, so what they send is what delivery sends.
 public struct Courier: Sendable {
     public let config: Config
-    private let http: HTTPClient
-    private let signer: ButtonSigner
-    /// Channel ids already known; `Dispatcher` fills it from the database before sending.
+    public let platforms: ChatPlatforms
+    /// Channel ids already known; filled from the database before sending.
     public let channels: ChannelCache
 
     /// How an attempt ended.
@@ -24,245 +23,149 @@ public struct Courier: Sendable {
         /// delivery, such as bringing the first message's counts up to date.
         case delivered(MessageHandle?, resolved: ResolvedChannel?, note: String?)
         /// Not sent. `scope` names what a 429 blocks: one method of one target.
-        case failed(ChatFailure, scope: String)
+        case failed(ChatFailure, scope: RateLimitScope)
     }
 
     public init(config: Config, http: HTTPClient, signer: ButtonSigner, channels: ChannelCache = ChannelCache()) {
         self.config = config
-        self.http = http
-        self.signer = signer
+        self.platforms = ChatPlatforms(config: config, http: http, signer: signer)
         self.channels = channels
     }
-
-    /// Slack's answers to a thread reply whose first message is gone: a new first message is posted instead.
-    static let goneParentCodes: Set<String> = ["thread_not_found", "message_not_found"]
-
-    /// Where Mattermost sends button clicks.
-    public var mattermostActionsURL: String { config.server.publicURL + "/mattermost/actions" }
 
     /// The alert one delivery shows; an update shows the action that caused it.
     public func alert(for delivery: PendingDelivery, isTest: Bool = false) -> AlertMessage {
         let event = delivery.eventPayload.flatMap { try? JSONDecoder().decode(Event.self, from: $0) }
         return AlertMessage(
-            issue: delivery.issue, event: event, eventID: delivery.eventID, project: delivery.projectSlug,
-            rules: delivery.rules, tags: delivery.tags, notes: delivery.notes, publicURL: config.server.publicURL,
-            assignees: config.users.filter { $0.role != .stakeholder },
-            stateNote: delivery.purpose == "update" ? delivery.note : nil, isTest: isTest)
+            issue: delivery.issue, event: event, eventID: delivery.record.eventID, project: delivery.projectSlug,
+            rules: delivery.record.rules, tags: delivery.record.tags, notes: delivery.record.notes,
+            publicURL: config.server.publicURL, assignees: config.users.filter { $0.role != .stakeholder },
+            stateNote: delivery.purpose == .update ? delivery.note : nil, isTest: isTest)
     }
 
     /// The rate-limit scope of a delivery's first request: what a 429 on it blocks.
-    public static func scope(kind: String, target: String, purpose: String = "alert") -> String {
-        switch (kind, purpose) {
-        case ("slack", "update"): "slack:\(target):chat.update"
-        case ("slack", _): "slack:\(target):chat.postMessage"
-        case ("mattermost", "update"): "mattermost:\(target):patch"
-        case ("mattermost", _): "mattermost:\(target):posts"
-        default: "\(kind):\(target)"
+    public func scope(of delivery: PendingDelivery) -> RateLimitScope {
+        platforms.platform(kind: delivery.kind, target: delivery.target)?.scope(for: delivery.purpose)
+            ?? RateLimitScope(kind: delivery.kind, target: delivery.target, method: "")
+    }
+
+    /// Loads the channel ids the database knows, for every kind of platform that has channels.
+    public func loadChannels(from store: Store) async throws {
+        for kind in platforms.channelKinds {
+            for (target, names) in try await store.resolvedChannels(kind: kind) {
+                for (name, id) in names { channels.remember(.init(kind: kind, target: target, name: name), id: id) }
+            }
         }
     }
 
     /// One attempt. `parent` is the issue's first message in this channel; with it the message becomes a
     /// thread reply and the parent is updated.
     public func deliver(_ delivery: PendingDelivery, parent: MessageHandle?, isTest: Bool = false) async -> Result {
-        let alert = alert(for: delivery, isTest: isTest)
-        let scope = Self.scope(kind: delivery.kind, target: delivery.target, purpose: delivery.purpose)
+        let scope = scope(of: delivery)
         do throws(ChatFailure) {
-            if delivery.purpose != "alert" { return try await followUp(delivery, alert: alert) }
-            switch delivery.kind {
-            case "slack": return try await slack(delivery, alert: alert, parent: parent)
-            case "mattermost": return try await mattermost(delivery, alert: alert, parent: parent)
-            case "webhook":
-                guard let webhook = config.webhook(named: delivery.target) else {
-                    throw ChatFailure.permanent(code: "unknown_target", detail: "webhook '\(delivery.target)' is not in the config")
-                }
-                let body = WebhookBody.make(alert, eventPayload: delivery.eventPayload, delivery: delivery.id)
-                try await WebhookClient(webhook: webhook, http: http).post(body: body, delivery: delivery.id)
-                return .delivered(nil, resolved: nil, note: nil)
-            default:
-                throw ChatFailure.permanent(code: "unknown_kind", detail: "no delivery kind '\(delivery.kind)'")
+            guard let platform = platforms.platform(kind: delivery.kind, target: delivery.target) else {
+                throw ChatFailure.permanent(
+                    code: ChatFailure.Code.unknownTarget,
+                    detail: "\(delivery.kind.targetNoun) '\(delivery.target)' is not in the config")
             }
+            let alert = alert(for: delivery, isTest: isTest)
+            if delivery.purpose.followsUp { return try await followUp(delivery, alert: alert, on: platform) }
+            if let parent, let reply = try await reply(delivery, alert: alert, under: parent, on: platform) {
+                return reply
+            }
+            return try await post(delivery, alert: alert, on: platform)
         } catch {
             return .failed(error, scope: scope)
         }
     }
 
-    // MARK: Targets
+    // MARK: Steps
 
-    private func slackClient(for delivery: PendingDelivery) throws(ChatFailure) -> SlackClient {
-        guard let workspace = config.slackWorkspace(named: delivery.target) else {
-            throw .permanent(code: "unknown_target", detail: "Slack workspace '\(delivery.target)' is not in the config")
+    /// Replies in the first message's thread and brings its counts up to date; nil when the first message is
+    /// gone, so a new one should be posted.
+    private func reply(_ delivery: PendingDelivery, alert: AlertMessage, under parent: MessageHandle,
+                       on platform: any ChatPlatform) async throws(ChatFailure) -> Result?
+    {
+        let first = PostedMessage(channelID: parent.channelID, ref: parent.ref)
+        let posted: PostedMessage
+        do throws(ChatFailure) {
+            posted = try await platform.reply(alert, under: first)
+        } catch {
+            // The first message was deleted (or its channel archived and left): start afresh with a new one.
+            guard platform.isGoneParent(error) else { throw error }
+            return nil
         }
-        return SlackClient(workspace: workspace, http: http)
+        var note: String?
+        do {
+            try await platform.update(first, to: alert)
+        } catch {
+            note = "the first message's counts were not updated: \(error)"
+        }
+        return .delivered(handle(delivery, posted, threadRef: parent.ref), resolved: nil, note: note)
     }
 
-    private func mattermostClient(for delivery: PendingDelivery) throws(ChatFailure) -> MattermostClient {
-        guard let connector = config.mattermostConnector(named: delivery.target) else {
-            throw .permanent(code: "unknown_target", detail: "Mattermost connector '\(delivery.target)' is not in the config")
+    /// Posts a new first message, to the fallback channel when a channel made from a tag does not exist.
+    private func post(_ delivery: PendingDelivery, alert: AlertMessage, on platform: any ChatPlatform)
+        async throws(ChatFailure) -> Result
+    {
+        let outgoing = OutgoingAlert(alert: alert, eventPayload: delivery.eventPayload, deliveryID: delivery.id)
+        guard delivery.kind.hasChannels else {
+            _ = try await platform.post(outgoing, to: nil)
+            return .delivered(nil, resolved: nil, note: nil)
         }
-        return MattermostClient(connector: connector, http: http)
+        let channel = try chatChannel(delivery, fallback: platform.fallbackChannel)
+        var name = channel.name
+        var posted: PostedMessage?
+        do throws(ChatFailure) {
+            posted = try await platform.post(outgoing, to: try await address(of: name, on: platform))
+        } catch {
+            // A channel made from a tag may simply not exist: the fallback channel takes the message.
+            guard error.code == ChatFailure.Code.channelNotFound, delivery.channelTemplate != nil, !channel.isFallback,
+                let fallback = platform.fallbackChannel
+            else { throw error }
+            name = fallback
+            posted = try await platform.post(outgoing, to: try await address(of: name, on: platform))
+        }
+        guard let posted else { return .delivered(nil, resolved: nil, note: nil) }
+        return .delivered(handle(delivery, posted), resolved: learn(name, id: posted.channelID, on: platform), note: nil)
     }
-
-    // MARK: Updates and notes
 
     /// Rewrites a message to the issue's new state (`update`), or replies in its thread with what someone did
     /// (`note`).
-    private func followUp(_ delivery: PendingDelivery, alert: AlertMessage) async throws(ChatFailure) -> Result {
+    private func followUp(_ delivery: PendingDelivery, alert: AlertMessage, on platform: any ChatPlatform)
+        async throws(ChatFailure) -> Result
+    {
         guard let subject = delivery.subject else {
-            throw .permanent(code: "message_unknown", detail: "the message to \(delivery.purpose) is no longer recorded")
+            throw .permanent(
+                code: ChatFailure.Code.messageUnknown,
+                detail: "the message to \(delivery.purpose.rawValue) is no longer recorded")
         }
-        let text = delivery.note ?? ""
-        switch delivery.kind {
-        case "slack":
-            let client = try slackClient(for: delivery)
-            let workspace = client.workspace
-            if delivery.purpose == "update" {
-                try await client.update(.alert(alert), channel: subject.channelID, ts: subject.ref)
-                return .delivered(nil, resolved: nil, note: nil)
-            }
-            let posted = try await client.postMessage(.note(text), channel: subject.channelID, threadTS: subject.ref)
-            return .delivered(
-                MessageHandle(issueID: delivery.issue.id, kind: "slack", target: workspace.name, channel: subject.channel,
-                              channelID: posted.channel, ref: posted.ts, threadRef: subject.ref),
-                resolved: nil, note: nil)
-        case "mattermost":
-            let client = try mattermostClient(for: delivery)
-            let connector = client.connector
-            if delivery.purpose == "update" {
-                try await client.patchPost(
-                    id: subject.ref,
-                    .alert(alert, actionsURL: mattermostActionsURL, signer: signer, connector: connector.name))
-                return .delivered(nil, resolved: nil, note: nil)
-            }
-            let id = try await client.createPost(.note(text), channelID: subject.channelID, rootID: subject.ref)
-            return .delivered(
-                MessageHandle(issueID: delivery.issue.id, kind: "mattermost", target: connector.name,
-                              channel: subject.channel, channelID: subject.channelID, ref: id, threadRef: subject.ref),
-                resolved: nil, note: nil)
-        default:
-            throw .permanent(code: "unknown_kind", detail: "\(delivery.kind) messages cannot be updated")
-        }
-    }
-
-    // MARK: Slack
-
-    private func slack(_ delivery: PendingDelivery, alert: AlertMessage, parent: MessageHandle?)
-        async throws(ChatFailure) -> Result
-    {
-        let client = try slackClient(for: delivery)
-        let workspace = client.workspace
-        let requested = delivery.channel ?? ""
-        if let parent {
-            do throws(ChatFailure) {
-                let posted = try await client.postMessage(.reply(alert), channel: parent.channelID, threadTS: parent.ref)
-                var note: String?
-                do {
-                    try await client.update(.alert(alert), channel: parent.channelID, ts: parent.ref)
-                } catch {
-                    note = "the first message's counts were not updated: \(error)"
-                }
-                let handle = MessageHandle(
-                    issueID: delivery.issue.id, kind: "slack", target: workspace.name, channel: requested,
-                    channelID: posted.channel, ref: posted.ts, threadRef: parent.ref)
-                return .delivered(handle, resolved: nil, note: note)
-            } catch {
-                // The first message was deleted (or its channel archived and left): start afresh with a new one.
-                guard let code = error.code, Self.goneParentCodes.contains(code) else { throw error }
-            }
-        }
-        let message = SlackMessage.alert(alert)
-        let channel = try chatChannel(delivery, fallback: workspace.fallbackChannel)
-        var posted: SlackClient.Posted
-        var resolvedName: String? = channel.name
-        do throws(ChatFailure) {
-            let address = channels.id(kind: "slack", target: workspace.name, name: channel.name) ?? channel.name
-            posted = try await client.postMessage(message, channel: address)
-        } catch {
-            // A channel made from a tag may simply not exist: the fallback channel takes the message.
-            guard error.code == "channel_not_found", delivery.channelTemplate != nil, !channel.isFallback,
-                let fallback = workspace.fallbackChannel
-            else { throw error }
-            posted = try await client.postMessage(message, channel: fallback)
-            resolvedName = fallback
-        }
-        let resolved = resolvedName.flatMap { name -> ResolvedChannel? in
-            guard name != posted.channel else { return nil }
-            channels.remember(kind: "slack", target: workspace.name, name: name, id: posted.channel)
-            return ResolvedChannel(kind: "slack", target: workspace.name, name: name, id: posted.channel)
-        }
-        let handle = MessageHandle(
-            issueID: delivery.issue.id, kind: "slack", target: workspace.name, channel: requested,
-            channelID: posted.channel, ref: posted.ts)
-        return .delivered(handle, resolved: resolved, note: nil)
-    }
-
-    // MARK: Mattermost
-
-    private func mattermost(_ delivery: PendingDelivery, alert: AlertMessage, parent: MessageHandle?)
-        async throws(ChatFailure) -> Result
-    {
-        let client = try mattermostClient(for: delivery)
-        let connector = client.connector
-        let requested = delivery.channel ?? ""
-        guard client.usesBotAPI else {
-            // An incoming webhook posts by channel name and returns no post id: no threads, no updates.
-            let channel = try chatChannel(delivery, fallback: connector.fallbackChannel)
-            let message = MattermostMessage.alert(
-                alert, actionsURL: mattermostActionsURL, signer: signer, connector: connector.name)
-            try await client.postWebhook(message, channel: channel.name)
+        let message = PostedMessage(channelID: subject.channelID, ref: subject.ref)
+        switch delivery.purpose {
+        case .update:
+            try await platform.update(message, to: alert)
             return .delivered(nil, resolved: nil, note: nil)
+        case .note, .alert:
+            let posted = try await platform.note(delivery.note ?? "", under: message)
+            var handle = handle(delivery, posted, threadRef: subject.ref)
+            handle.channel = subject.channel
+            return .delivered(handle, resolved: nil, note: nil)
         }
-        if let parent {
-            do throws(ChatFailure) {
-                let id = try await client.createPost(.reply(alert), channelID: parent.channelID, rootID: parent.ref)
-                var note: String?
-                do {
-                    try await client.patchPost(
-                        id: parent.ref,
-                        .alert(alert, actionsURL: mattermostActionsURL, signer: signer, connector: connector.name))
-                } catch {
-                    note = "the first post's counts were not updated: \(error)"
-                }
-                let handle = MessageHandle(
-                    issueID: delivery.issue.id, kind: "mattermost", target: connector.name, channel: requested,
-                    channelID: parent.channelID, ref: id, threadRef: parent.ref)
-                return .delivered(handle, resolved: nil, note: note)
-            } catch {
-                // Mattermost refuses a reply to a deleted post (400 or 404): start afresh with a new post.
-                guard let code = error.code, ["http_400", "http_404"].contains(code) else { throw error }
-            }
-        }
-        let channel = try chatChannel(delivery, fallback: connector.fallbackChannel)
-        var resolved: ResolvedChannel?
-        let channelID: String
-        do throws(ChatFailure) {
-            channelID = try await mattermostChannel(channel.name, client: client, resolved: &resolved)
-        } catch {
-            guard error.code == "channel_not_found", delivery.channelTemplate != nil, !channel.isFallback,
-                let fallback = connector.fallbackChannel
-            else { throw error }
-            channelID = try await mattermostChannel(fallback, client: client, resolved: &resolved)
-        }
-        let message = MattermostMessage.alert(
-            alert, actionsURL: mattermostActionsURL, signer: signer, connector: connector.name)
-        let id = try await client.createPost(message, channelID: channelID)
-        let handle = MessageHandle(
-            issueID: delivery.issue.id, kind: "mattermost", target: connector.name, channel: requested,
-            channelID: channelID, ref: id)
-        return .delivered(handle, resolved: resolved, note: nil)
     }
 
-    /// A channel's id, from the cache or looked up once.
-    private func mattermostChannel(_ name: String, client: MattermostClient, resolved: inout ResolvedChannel?)
-        async throws(ChatFailure) -> String
-    {
-        let target = client.connector.name
-        if let id = channels.id(kind: "mattermost", target: target, name: name) { return id }
-        let id = try await client.channelID(named: name)
-        if id != name {
-            channels.remember(kind: "mattermost", target: target, name: name, id: id)
-            resolved = ResolvedChannel(kind: "mattermost", target: target, name: name, id: id)
-        }
-        return id
+    // MARK: Channels
+
+    /// Where to post for a channel name: its id when known, else what the platform makes of the name.
+    private func address(of name: String, on platform: any ChatPlatform) async throws(ChatFailure) -> String {
+        if let id = channels.id(.init(kind: platform.kind, target: platform.target, name: name)) { return id }
+        return try await platform.lookUpChannel(name)
+    }
+
+    /// Remembers the id a name turned out to stand for; the resolution to record when it is news.
+    private func learn(_ name: String, id: String, on platform: any ChatPlatform) -> ResolvedChannel? {
+        let key = ChannelCache.Key(kind: platform.kind, target: platform.target, name: name)
+        guard name != id, channels.id(key) != id else { return nil }
+        channels.remember(key, id: id)
+        return ResolvedChannel(kind: platform.kind, target: platform.target, name: name, id: id)
     }
 
     /// The channel to post to: the rendered one, or the fallback when the template could not be rendered.
@@ -271,38 +174,21 @@ public struct Courier: Sendable {
     {
         if let problem = delivery.problem {
             guard let fallback else {
-                throw .permanent(code: "channel_unrenderable", detail: "\(problem), and '\(delivery.target)' has no fallback_channel")
+                throw .permanent(
+                    code: ChatFailure.Code.channelUnrenderable,
+                    detail: "\(problem), and '\(delivery.target)' has no fallback_channel")
             }
             return (fallback, true)
         }
         guard let channel = delivery.channel, !channel.isEmpty else {
-            throw .permanent(code: "no_channel", detail: "the delivery names no channel")
+            throw .permanent(code: ChatFailure.Code.noChannel, detail: "the delivery names no channel")
         }
         return (channel, false)
     }
-}
 
-/// Channel names already resolved to ids, per kind and target: filled from the database at start and as
-/// posts reveal ids, so each name is looked up once.
-public final class ChannelCache: Sendable {
-    private let ids = Mutex<[String: String]>([:])
-
-    public init() {}
-
-    public func id(kind: String, target: String, name: String) -> String? {
-        ids.withLock { $0["\(kind)\u{1F}\(target)\u{1F}\(name)"] }
-    }
-
-    public func remember(kind: String, target: String, name: String, id: String) {
-        ids.withLock { $0["\(kind)\u{1F}\(target)\u{1F}\(name)"] = id }
-    }
-
-    /// Loads what the database knows.
-    public func load(from store: Store) async throws {
-        for kind in ["slack", "mattermost"] {
-            for (target, names) in try await store.resolvedChannels(kind: kind) {
-                for (name, id) in names { remember(kind: kind, target: target, name: name, id: id) }
-            }
-        }
+    private func handle(_ delivery: PendingDelivery, _ posted: PostedMessage, threadRef: String? = nil) -> MessageHandle {
+        MessageHandle(
+            issueID: delivery.issue.id, kind: delivery.kind, target: delivery.target, channel: delivery.channel ?? "",
+            channelID: posted.channelID, ref: posted.ref, threadRef: threadRef)
     }
 }

@@ -90,24 +90,28 @@ public struct HeraldServer: Sendable {
             .register(on: router)
         OpsRoutes(store: store, rules: rules, metrics: metrics).register(on: router)
         let desk = ChatAlertDesk(config: config, pipeline: pipeline, store: store)
-        SlackRoutes(config: config, actions: actions, desk: desk, http: http, directory: SlackDirectory(),
-                    logger: options.logger)
+        let callbacks = CallbackHandler(actions: actions, logger: options.logger)
+        let deferred = DeferredWork()
+        SlackRoutes(config: config, callbacks: callbacks, desk: desk, http: http, directory: SlackDirectory(),
+                    deferred: deferred, logger: options.logger)
             .register(on: router)
         MattermostRoutes(
-            config: config, actions: actions, desk: desk, courier: courier, http: http, signer: signer,
+            config: config, callbacks: callbacks, desk: desk, courier: courier, store: store, signer: signer,
             logger: options.logger)
             .register(on: router)
 
         let logger = options.logger
         let ruleSet = rules.engine.ruleSet
         // The server is the application's last service, so it stops first: by the time the pipeline drains
-        // and closes, no request can add to it. Delivery stops last, finishing the attempts in progress.
+        // and closes, no request can add to it. Work started by callbacks after their answer finishes before
+        // the pipeline it may submit to stops. Delivery stops last, finishing the attempts in progress.
         return Application(
             router: router,
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
             services: [
                 dispatcher,
                 pipeline,
+                deferred,
                 RuleReloader(book: rules, pollInterval: options.rulesPollInterval, metrics: metrics, logger: logger),
                 RetentionService(store: store, interval: options.retentionInterval, logger: logger),
                 IgnoreExpiryService(

@@ -69,11 +69,9 @@ extension Store {
             {
                 return .duplicate(issue)
             }
-            let changed = change.map { Self.apply($0, to: issue, now: now) } ?? issue
-            let oldState = issue.stateDescription
-            let newState = changed.stateDescription
+            let changed = change.map { IssueLifecycle.applying($0, to: issue, now: now) } ?? issue
             if let change {
-                guard oldState != newState || Self.isRenewal(change) else { return .unchanged(issue) }
+                guard IssueLifecycle.isChange(change, from: issue, to: changed) else { return .unchanged(issue) }
             } else {
                 // An acknowledgement: once per person until something else happens to the issue.
                 let last = try Row.fetchOne(
@@ -85,8 +83,8 @@ extension Store {
             }
             if change != nil { try Self.save(changed, db) }
             let record = IssueActionRecord(
-                issueID: issueID, action: action, actor: actor, at: now, oldState: oldState, newState: newState,
-                summary: summary)
+                issueID: issueID, action: action, actor: actor, at: now, oldState: issue.stateDescription,
+                newState: changed.stateDescription, summary: summary)
             try Self.record(record, requestKey: requestKey, issue: changed, db)
             return .changed(changed, record)
         }
@@ -117,50 +115,44 @@ extension Store {
             let due = try IssueRow.fetchAll(
                 db, sql: "WHERE issues.status = 'ignored' AND issues.ignore_kind = 'until' AND issues.ignore_until <= ?",
                 [now.timeIntervalSince1970])
-            return try due.map { issue in
-                var changed = issue
-                changed.status = .unresolved
-                changed.substatus = .reappeared
-                changed.ignore = nil
+            return try due.compactMap { issue in
+                guard let changed = IssueLifecycle.ignoreLapsed(issue, now: now) else { return nil }
                 try Self.save(changed, db)
                 let record = IssueActionRecord(
                     issueID: issue.id, action: "expire", actor: Actor(email: nil, name: "Herald", surface: "its schedule"),
                     at: now, oldState: issue.stateDescription, newState: changed.stateDescription,
-                    summary: "No longer ignored: the time it was ignored for has passed")
+                    summary: IssueLifecycle.lapseSummary)
                 try Self.record(record, requestKey: nil, issue: changed, db)
                 return changed
             }
         }
     }
 
-    /// Ignoring again for a new span is a real change even when the issue reads "ignored" before and after.
-    private static func isRenewal(_ change: IssueChange) -> Bool {
-        if case .ignore(.duration) = change { return true }
-        if case .ignore(.moreEvents) = change { return true }
-        return false
-    }
-
     /// For each first message of the issue: an `update` row (the message rewritten to the new state) and a
     /// `note` row (a thread reply with the summary). They copy the original alert's rules, tags and notes, so
     /// the rewritten message reads like the first, and they go to the message's channel lane.
     private static func queueMessageUpdates(issue: Issue, summary: String, _ db: Database, now: Date) throws {
-        let seconds = now.timeIntervalSince1970
         let latestEvent = try Row.fetchOne(
             db, sql: "SELECT id, event_id FROM events WHERE issue_id = ? ORDER BY id DESC LIMIT 1", arguments: [issue.id])
-        let eventRowID: Int64 = latestEvent?["id"] ?? 0
-        let eventID: String = latestEvent?["event_id"] ?? ""
-        for purpose in ["update", "note"] {
-            try db.execute(
-                sql: """
-                    INSERT INTO outbox (project_id, issue_id, event_row_id, event_id, kind, target, channel, rules, tags,
-                                        notes, status, next_attempt_at, created_at, updated_at, purpose, handle_id, note)
-                    SELECT ?, h.issue_id, ?, ?, h.kind, h.target, h.channel, COALESCE(o.rules, '[]'),
-                           COALESCE(o.tags, '[]'), COALESCE(o.notes, '[]'), 'pending', ?, ?, ?, ?, h.id, ?
-                    FROM message_handles h LEFT JOIN outbox o ON o.id = h.outbox_id
-                    WHERE h.issue_id = ? AND h.thread_ref IS NULL
-                    ORDER BY h.id
-                    """,
-                arguments: [issue.projectID, eventRowID, eventID, seconds, seconds, seconds, purpose, summary, issue.id])
+        let messages = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT h.id, h.kind, h.target, h.channel, o.rules, o.tags, o.notes
+                FROM message_handles h LEFT JOIN outbox o ON o.id = h.outbox_id
+                WHERE h.issue_id = ? AND h.thread_ref IS NULL
+                ORDER BY h.id
+                """,
+            arguments: [issue.id])
+        for purpose in [DeliveryPurpose.update, .note] {
+            for message in messages {
+                var row = OutboxRecord(
+                    projectID: issue.projectID, issueID: issue.id, eventRowID: latestEvent?["id"] ?? 0,
+                    eventID: latestEvent?["event_id"] ?? "", kind: message["kind"], target: message["target"],
+                    channel: message["channel"], rules: JSONText.decodeArray(message["rules"]),
+                    tags: JSONText.decodeArray(message["tags"]), notes: JSONText.decodeArray(message["notes"]),
+                    purpose: purpose, handleID: message["id"], note: summary, now: now)
+                try row.insert(db)
+            }
         }
     }
 
@@ -179,26 +171,5 @@ extension Store {
                     summary: row["summary"])
             }
         }
-    }
-}
-
-extension Issue {
-    /// The issue's state as people read it, for the audit trail: "resolved", "ignored until 10 more events;
-    /// assigned to bob@example.com".
-    public var stateDescription: String {
-        var text: String
-        switch status {
-        case .unresolved: text = "unresolved"
-        case .resolved:
-            text = resolution?.inNextReleaseAfter.map { "resolved in the next release after \($0)" } ?? "resolved"
-        case .ignored:
-            switch ignore {
-            case .forever, nil: text = "ignored forever"
-            case .until(let date): text = "ignored until \(Int(date.timeIntervalSince1970))"
-            case .untilMoreEvents(let count, let baseline): text = "ignored until \(count) more events after \(baseline)"
-            }
-        }
-        if let assignee { text += "; assigned to \(assignee)" }
-        return text
     }
 }

@@ -84,55 +84,14 @@ private struct IngestWriter {
     // MARK: Issue
 
     /// The event's issue as this event leaves it, and the transition that gives triggers their facts (nil
-    /// when the issue stays resolved or ignored).
+    /// when the issue stays resolved or ignored). `IssueLifecycle` decides; this only reads and creates rows.
     private func issueAfter(_ incoming: IncomingEvent) throws -> (Issue, IssueState?) {
-        let event = incoming.event
-        guard var issue = try IssueRow.fetchOne(db, IssueRow.byFingerprint, [incoming.projectID, incoming.grouping.hash])
+        guard let issue = try IssueRow.fetchOne(db, IssueRow.byFingerprint, [incoming.projectID, incoming.grouping.hash])
         else {
             return (try createIssue(incoming), .new)
         }
-        issue.timesSeen += 1
-        issue.lastSeen = now
-        issue.level = event.level
-        if let release = event.release { issue.lastRelease = release }
-        let state: IssueState?
-        switch issue.status {
-        case .resolved:
-            if issue.resolution?.isRegression(release: event.release) ?? true {
-                issue.status = .unresolved
-                issue.substatus = .regressed
-                issue.regressedAt = now
-                issue.resolution = nil
-                state = .regression
-            } else {
-                state = nil
-            }
-        case .ignored:
-            if issue.ignore?.hasLapsed(timesSeen: issue.timesSeen, now: now) ?? true {
-                issue.status = .unresolved
-                issue.substatus = .ongoing
-                issue.ignore = nil
-                state = .reappeared
-            } else {
-                state = nil
-            }
-        case .unresolved:
-            if issue.substatus == .reappeared {
-                issue.substatus = .ongoing
-                state = .reappeared
-            } else {
-                state = .ongoing
-            }
-        }
-        if issue.status == .unresolved {
-            let freshSince = issue.substatus == .regressed ? issue.regressedAt : issue.firstSeen
-            if issue.substatus != .ongoing, let freshSince,
-                now.timeIntervalSince(freshSince) >= IssueSubstatus.freshness
-            {
-                issue.substatus = .ongoing
-            }
-        }
-        return (issue, state)
+        let event = incoming.event
+        return IssueLifecycle.eventArrived(at: issue, level: event.level, release: event.release, now: now)
     }
 
     private func createIssue(_ incoming: IncomingEvent) throws -> Issue {
@@ -145,28 +104,25 @@ private struct IngestWriter {
         else {
             throw StoreError.unknownProject(incoming.projectID)
         }
-        let event = incoming.event
-        let grouping = incoming.grouping.components.joined(separator: "\n")
+        let issue = IssueLifecycle.opened(
+            by: incoming.event, id: 0, projectID: incoming.projectID, number: number, projectSlug: incoming.projectSlug,
+            fingerprint: incoming.grouping.hash, now: now)
         try db.cachedStatement(sql: """
             INSERT INTO issues (project_id, number, fingerprint, grouping, title, culprit, level, status, substatus,
                                 first_seen, last_seen, times_seen, users_seen, last_release)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'unresolved', 'new', ?, ?, 1, 0, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                incoming.projectID, number, incoming.grouping.hash, grouping, event.title, event.culprit,
-                event.level.name, nowSeconds, nowSeconds, event.release,
+                issue.projectID, issue.number, issue.fingerprint, incoming.grouping.components.joined(separator: "\n"),
+                issue.title, issue.culprit, issue.level.name, issue.status.rawValue, issue.substatus.rawValue,
+                nowSeconds, nowSeconds, issue.timesSeen, issue.usersSeen, issue.lastRelease,
             ])
-        return Issue(
-            id: db.lastInsertedRowID, projectID: incoming.projectID, number: number,
-            shortID: Issue.shortID(slug: incoming.projectSlug, number: number), fingerprint: incoming.grouping.hash,
-            title: event.title, culprit: event.culprit, level: event.level, status: .unresolved, substatus: .new,
-            firstSeen: now, lastSeen: now, timesSeen: 1, usersSeen: 0, lastRelease: event.release)
+        var created = issue
+        created.id = db.lastInsertedRowID
+        return created
     }
 
     private func save(_ issue: Issue) throws {
-        var arguments = issue.stateArguments
-        arguments += [issue.id]
-        try db.cachedStatement(sql: "UPDATE issues SET \(Issue.stateAssignments) WHERE id = ?")
-            .execute(arguments: arguments)
+        try Store.save(issue, db)
     }
 
     private func isNewUser(_ userKey: String, issue: Int64) throws -> Bool {
@@ -278,16 +234,12 @@ private struct IngestWriter {
         let deliveries = fired.count == evaluation.matched.count
             ? evaluation.deliveries : RuleEngine.deliveries(for: fired, event: incoming.event)
         for delivery in deliveries {
-            try db.cachedStatement(sql: """
-                INSERT INTO outbox (project_id, issue_id, event_row_id, event_id, kind, target, channel, rules, tags,
-                                    notes, problem, channel_template, status, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
-                """).execute(arguments: [
-                    incoming.projectID, issue.id, eventRowID, incoming.eventID, delivery.kind.rawValue, delivery.target,
-                    delivery.channel, JSONText.array(delivery.rules), JSONText.array(delivery.tags),
-                    JSONText.array(delivery.notes), delivery.problem, delivery.channelTemplate, nowSeconds, nowSeconds,
-                    nowSeconds,
-                ])
+            var row = OutboxRecord(
+                projectID: incoming.projectID, issueID: issue.id, eventRowID: eventRowID, eventID: incoming.eventID,
+                kind: delivery.kind, target: delivery.target, channel: delivery.channel,
+                channelTemplate: delivery.channelTemplate, rules: delivery.rules, tags: delivery.tags,
+                notes: delivery.notes, problem: delivery.problem, now: now)
+            try row.insert(db)
         }
         result.firedRules = fired.map(\.name)
         result.deliveries = deliveries.count

@@ -26,33 +26,6 @@ public struct RuleFiring: Sendable {
     public var ruleSetVersion: String
 }
 
-/// One outbox row: a message to send, with where it stands.
-public struct OutboxEntry: Sendable {
-    public var id: Int64
-    public var issueID: Int64
-    public var eventID: String
-    public var kind: String
-    public var target: String
-    public var channel: String?
-    public var rules: [String]
-    public var tags: [String]
-    public var notes: [String]
-    public var problem: String?
-    /// A `DeliveryStatus`: `pending` or `retrying` until delivery settles it.
-    public var status: String
-    public var attempts: Int
-    public var createdAt: Date
-    public var lastError: String?
-    public var nextAttemptAt: Date
-    public var updatedAt: Date
-    /// The channel id and message ref (Slack `ts`, Mattermost post id) once delivered to chat.
-    public var deliveredChannel: String?
-    public var deliveredRef: String?
-    public var deliveredAt: Date?
-    /// `alert`, or `update` / `note` for a message rewritten or replied to after someone acted on the issue.
-    public var purpose: String
-}
-
 /// Which issues to list.
 public struct IssueQuery: Sendable {
     public var projectID: Int?
@@ -190,7 +163,7 @@ extension Store {
     }
 
     /// The issue's outbox rows, newest first; with `eventID`, only that event's.
-    public func deliveries(issue: Int64, eventID: String? = nil, limit: Int = 100) async throws -> [OutboxEntry] {
+    public func deliveries(issue: Int64, eventID: String? = nil, limit: Int = 100) async throws -> [OutboxRecord] {
         try await pool.read { db in
             var sql = "SELECT * FROM outbox WHERE issue_id = ?"
             var arguments: StatementArguments = [issue]
@@ -199,8 +172,7 @@ extension Store {
                 arguments += [eventID]
             }
             arguments += [limit]
-            return try Row.fetchAll(db, sql: sql + " ORDER BY id DESC LIMIT ?", arguments: arguments)
-                .map(OutboxEntry.init(row:))
+            return try OutboxRecord.fetchAll(db, sql: sql + " ORDER BY id DESC LIMIT ?", arguments: arguments)
         }
     }
 

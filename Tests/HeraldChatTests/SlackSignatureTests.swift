@@ -1,3 +1,4 @@
+import HeraldCore
 import Crypto
 import Foundation
 import HeraldChat

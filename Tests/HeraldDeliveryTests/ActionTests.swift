@@ -1,3 +1,4 @@
+import HeraldCore
 import Foundation
 import HeraldChat
 import HeraldStore
@@ -35,9 +36,9 @@ import Testing
         #expect(resolved.json["summary"] as? String == "Resolved by Alice via the admin API")
         #expect((resolved.json["issue"] as? [String: Any])?["status"] as? String == "resolved")
         let rows = try await harness.settled()
-        #expect(rows.allSatisfy { $0.status == "delivered" })
-        #expect(rows.filter { $0.purpose == "update" }.count == 3)
-        #expect(rows.filter { $0.purpose == "note" }.count == 3)
+        #expect(rows.allSatisfy { $0.status == .delivered })
+        #expect(rows.filter { $0.purpose == .update }.count == 3)
+        #expect(rows.filter { $0.purpose == .note }.count == 3)
         let listed = try await harness.server.admin("/api/v1/deliveries?limit=1")
         #expect((listed.json["deliveries"] as? [[String: Any]])?.first?["purpose"] as? String == "note")
 

@@ -1,3 +1,4 @@
+import HeraldCore
 import Crypto
 import Foundation
 import HeraldChat
@@ -59,12 +60,12 @@ struct Harness {
         return response.json["id"] as? String ?? ""
     }
 
-    func deliveries(_ statuses: [DeliveryStatus] = []) async throws -> [OutboxEntry] {
+    func deliveries(_ statuses: [DeliveryStatus] = []) async throws -> [OutboxRecord] {
         try await store.deliveries(DeliveryQuery(statuses: statuses, limit: 500))
     }
 
     /// Waits until no row is pending or retrying.
-    func settled(timeout: Duration = .seconds(15)) async throws -> [OutboxEntry] {
+    func settled(timeout: Duration = .seconds(15)) async throws -> [OutboxRecord] {
         try await eventually(timeout: timeout, "every delivery to settle") {
             try await deliveries([.pending, .retrying]).isEmpty
         }
@@ -103,7 +104,7 @@ extension ChatDouble.Message {
         try await harness.send()
         let rows = try await harness.settled()
         #expect(rows.count == 3)
-        #expect(rows.allSatisfy { $0.status == "delivered" && $0.attempts == 1 })
+        #expect(rows.allSatisfy { $0.status == .delivered && $0.attempts == 1 })
 
         let messages = harness.chat.messages
         let places = Set(messages.map { "\($0.workspace) \($0.channelID)" })
@@ -201,7 +202,7 @@ extension ChatDouble.Message {
         let harness = try await Harness.start(rules: twoWorkspaces, chat: chat)
         try await harness.send()
         let rows = try await harness.settled()
-        #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.allSatisfy { $0.status == .delivered })
         let posts = chat.requests(path: "chat.postMessage")
         let payments = posts.filter { $0.json["channel"] as? String == "#payments" }
         #expect(payments.count == 2)
@@ -222,7 +223,7 @@ extension ChatDouble.Message {
         try await harness.send()
         let rows = try await harness.settled()
         let row = try #require(rows.first { $0.channel == "#payments" })
-        #expect(row.status == "delivered")
+        #expect(row.status == .delivered)
         #expect(row.attempts == 3)
         #expect(chat.messages.filter { $0.channelID == "CACME1" }.count == 1)
         try await harness.stop()
@@ -242,7 +243,7 @@ extension ChatDouble.Message {
         #expect(waiting.lastError?.hasPrefix("HTTP 500") == true)
         #expect(waiting.nextAttemptAt > waiting.updatedAt)
         let rows = try await harness.settled()
-        #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.allSatisfy { $0.status == .delivered })
         #expect(rows.first { $0.channel == "#payments" }?.attempts == 2)
         #expect(chat.messages.filter { $0.channelID == "CACME1" }.count == 1)
         try await harness.stop()
@@ -256,7 +257,7 @@ extension ChatDouble.Message {
         try await harness.send()
         let rows = try await harness.settled()
         let row = try #require(rows.first { $0.channel == "#oncall" })
-        #expect(row.status == "delivered")
+        #expect(row.status == .delivered)
         #expect(row.attempts == 2)
         try await harness.stop()
     }
@@ -274,12 +275,12 @@ extension ChatDouble.Message {
         try await harness.send()
         let rows = try await harness.settled()
         let failed = try #require(rows.first { $0.channel == "#payments" })
-        #expect(failed.status == "failed")
+        #expect(failed.status == .failed)
         #expect(failed.attempts == 1)
         #expect(failed.lastError?.contains(code) == true, "\(failed.lastError ?? "")")
         #expect(chat.requests.filter { $0.json["channel"] as? String == "#payments" }.count == 1)
         // The others are delivered all the same.
-        #expect(rows.filter { $0.status == "delivered" }.count == 2)
+        #expect(rows.filter { $0.status == .delivered }.count == 2)
         try await harness.stop()
     }
 
@@ -290,7 +291,7 @@ extension ChatDouble.Message {
         try await harness.send(tags: #"{"region": "us"}"#)
         let rows = try await harness.settled()
         #expect(rows.count == 6)
-        #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.allSatisfy { $0.status == .delivered })
 
         let messages = harness.chat.messages
         #expect(messages.count == 6)
@@ -328,7 +329,7 @@ extension ChatDouble.Message {
         harness.chat.script("CACME1", .error("thread_not_found"))
         try await harness.send(tags: #"{"region": "us"}"#)
         let rows = try await harness.settled()
-        #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.allSatisfy { $0.status == .delivered })
         let payments = harness.chat.messages.filter { $0.channelID == "CACME1" }
         #expect(payments.count == 2)
         #expect(payments.allSatisfy { $0.threadRef == nil })
@@ -405,20 +406,20 @@ extension ChatDouble.Message {
         try await harness.send(tags: #"{"team": "Billing"}"#)
         let rows = try await harness.settled()
         let globex = try #require(rows.first { $0.target == "globex" })
-        #expect(globex.status == "delivered")
+        #expect(globex.status == .delivered)
         #expect(globex.deliveredChannel == "CGLOBEX1")
         #expect(harness.chat.messages.map(\.channelID) == ["CGLOBEX1"])
         // acme has no fallback channel: the row fails and says why.
         let acme = try #require(rows.first { $0.target == "acme" })
-        #expect(acme.status == "failed")
+        #expect(acme.status == .failed)
         #expect(acme.lastError == "channel_not_found: chat.postMessage refused: channel_not_found")
 
         // A tag that is missing altogether goes straight to the fallback, or fails naming the tag.
         try await harness.send("Another failure", tags: #"{"region": "eu"}"#)
         let more = try await harness.settled().filter { $0.eventID != globex.eventID }
-        #expect(more.first { $0.target == "globex" }?.status == "delivered")
+        #expect(more.first { $0.target == "globex" }?.status == .delivered)
         let failed = try #require(more.first { $0.target == "acme" })
-        #expect(failed.status == "failed")
+        #expect(failed.status == .failed)
         #expect(failed.lastError?.contains("the event has no tag 'team'") == true, "\(failed.lastError ?? "")")
         try await harness.stop()
     }
@@ -431,7 +432,7 @@ extension ChatDouble.Message {
         try await harness.send()
         let rows = try await harness.settled()
         let dead = try #require(rows.first { $0.target == "globex" })
-        #expect(dead.status == "dead")
+        #expect(dead.status == .dead)
         #expect(dead.attempts > 1)
         #expect(dead.lastError?.contains("gave up after \(dead.attempts) attempts") == true)
         #expect(dead.lastError?.contains("HTTP 502") == true)
@@ -456,7 +457,7 @@ extension ChatDouble.Message {
         let restarted = try await Harness.start(rules: twoWorkspaces, chat: chat, directory: directory)
         let rows = try await restarted.settled()
         #expect(rows.count == 6)
-        #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.allSatisfy { $0.status == .delivered })
         // Six messages: the first three were not posted again, the last three once each.
         let messages = chat.messages
         #expect(messages.count == 6)
@@ -547,10 +548,10 @@ extension ChatDouble.Message {
         let harness = try await Harness.start(rules: Self.rules, chat: chat)
         try await harness.send()
         try await eventually("the Mattermost post recorded") {
-            try await harness.deliveries([.delivered]).map(\.kind) == ["mattermost"]
+            try await harness.deliveries([.delivered]).map(\.kind) == [.mattermost]
         }
         // The webhook is still waiting for its answer.
-        #expect(try await harness.deliveries([.pending]).map(\.kind) == ["webhook"])
+        #expect(try await harness.deliveries([.pending]).map(\.kind) == [.webhook])
         _ = try await harness.settled()
         try await harness.stop()
     }
@@ -562,7 +563,7 @@ extension ChatDouble.Message {
         let harness = try await Harness.start(rules: Self.rules, chat: chat)
         try await harness.send()
         let rows = try await harness.settled()
-        #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.allSatisfy { $0.status == .delivered })
         let posts = chat.requests(path: "/api/v4/posts")
         #expect(posts.count == 2)
         #expect(posts[1].at - posts[0].at >= .seconds(1))
@@ -575,8 +576,8 @@ extension ChatDouble.Message {
         let harness = try await Harness.start(rules: Self.rules, chat: chat)
         try await harness.send()
         let rows = try await harness.settled()
-        let webhook = try #require(rows.first { $0.kind == "webhook" })
-        #expect(webhook.status == "failed")
+        let webhook = try #require(rows.first { $0.kind == .webhook })
+        #expect(webhook.status == .failed)
         #expect(webhook.attempts == 2)
         #expect(webhook.lastError == "http_400: bad payload")
         try await harness.stop()
@@ -593,7 +594,7 @@ extension ChatDouble.Message {
         let harness = Harness(chat: chat, server: server)
         try await harness.send()
         let rows = try await harness.settled()
-        #expect(rows.allSatisfy { $0.status == "delivered" })
+        #expect(rows.allSatisfy { $0.status == .delivered })
         let hook = try #require(chat.requests(path: "/mm/hooks/abc").first)
         #expect(hook.json["channel"] as? String == "incidents")
         #expect((hook.json["attachments"] as? [[String: Any]])?.first?["actions"] != nil)

@@ -1,6 +1,7 @@
 import Foundation
 import HeraldConfig
 import HeraldCore
+import HeraldChat
 import HeraldStore
 @testable import HeraldDelivery
 import Testing
@@ -12,7 +13,7 @@ import Testing
     func at(_ seconds: Double) -> ContinuousClock.Instant { start + .milliseconds(Int64(seconds * 1_000)) }
 
     @Test func aChannelSendsItsBurstThenOnePerInterval() {
-        var lane = Lane(kind: "slack", target: "acme", policy: Config.Delivery(channelBurst: 3, channelInterval: 1), now: at(0))
+        var lane = Lane(kind: .slack, target: "acme", policy: Config.Delivery(channelBurst: 3, channelInterval: 1), now: at(0))
         #expect(lane.maxInFlight == 1)
         // Three at once.
         for _ in 0..<3 {
@@ -36,7 +37,7 @@ import Testing
     }
 
     @Test func webhooksAreNotPacedButCapped() {
-        var lane = Lane(kind: "webhook", target: "pager", policy: Config.Delivery(maxInFlightPerTarget: 7), now: at(0))
+        var lane = Lane(kind: .webhook, target: "pager", policy: Config.Delivery(maxInFlightPerTarget: 7), now: at(0))
         #expect(lane.maxInFlight == 7)
         for _ in 0..<100 {
             #expect(lane.tokenReadyAt(now: at(0)) == nil)
@@ -45,10 +46,11 @@ import Testing
     }
 
     @Test func aLaneKeepsItsOrderAndARetryGoesFirst() {
-        var lane = Lane(kind: "slack", target: "acme", policy: Config.Delivery(), now: at(0))
+        var lane = Lane(kind: .slack, target: "acme", policy: Config.Delivery(), now: at(0))
         #expect(lane.isEmpty)
         #expect(lane.isIdle(now: at(0)))
-        for id in 1...100 { lane.append(Queued(delivery: pendingDelivery(id: Int64(id)), notBefore: at(0))) }
+        let scope = RateLimitScope(kind: .slack, target: "acme", method: "chat.postMessage")
+        for id in 1...100 { lane.append(Queued(delivery: pendingDelivery(id: Int64(id)), notBefore: at(0), scope: scope)) }
         var order: [Int64] = []
         for step in 0..<100 {
             let item = lane.popHead()
@@ -61,7 +63,7 @@ import Testing
     }
 
     @Test func timersComeOutEarliestFirst() {
-        var heap = TimerHeap()
+        var heap = TimerHeap<String>()
         let offsets = [5.0, 1, 9, 3, 3, 0.5, 7, 2]
         for (index, offset) in offsets.enumerated() { heap.push(at(offset), "lane \(index)") }
         #expect(heap.earliest == at(0.5))
@@ -76,14 +78,17 @@ import Testing
 }
 
 /// A delivery with nothing but an id, for queue tests.
-func pendingDelivery(id: Int64) -> PendingDelivery {
+func pendingDelivery(id: Int64, kind: DeliveryKind = .slack, target: String = "acme", channel: String? = "#payments",
+                     purpose: DeliveryPurpose = .alert) -> PendingDelivery
+{
     let now = Date()
     let issue = HeraldCore.Issue(
         id: 1, projectID: 1, number: 1, shortID: "PAYMENTS-1", fingerprint: "f", title: "t", culprit: nil,
         level: .error, status: .unresolved, substatus: .new, firstSeen: now, lastSeen: now, timesSeen: 1, usersSeen: 0,
         lastRelease: nil, assignee: nil, ignore: nil, resolution: nil, regressedAt: nil)
-    return PendingDelivery(
-        id: id, projectID: 1, projectSlug: "payments", issue: issue, eventID: "e", eventPayload: nil, kind: "slack",
-        target: "acme", channel: "#payments", channelTemplate: nil, rules: ["r"], tags: [], notes: [], problem: nil,
-        attempts: 0, createdAt: now, nextAttemptAt: now, parent: nil)
+    var record = OutboxRecord(
+        projectID: 1, issueID: 1, eventRowID: 1, eventID: "e", kind: kind, target: target,
+        channel: kind.hasChannels ? channel : nil, rules: ["r"], tags: [], notes: [], purpose: purpose, now: now)
+    record.id = id
+    return PendingDelivery(record: record, projectSlug: "payments", issue: issue, eventPayload: nil)
 }

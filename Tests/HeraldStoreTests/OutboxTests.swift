@@ -1,3 +1,4 @@
+import HeraldCore
 import Foundation
 import HeraldStore
 import HeraldTestSupport
@@ -33,24 +34,24 @@ import Testing
 
         // Delivered with its handle in one transaction; later rows of the issue in that channel see it.
         let handle = MessageHandle(
-            issueID: result.issueID, kind: "slack", target: "acme", channel: "#payments", channelID: "C1", ref: "1.0001")
-        let webhook = try #require(page.deliveries.first { $0.kind == "webhook" })
+            issueID: result.issueID, kind: .slack, target: "acme", channel: "#payments", channelID: "C1", ref: "1.0001")
+        let webhook = try #require(page.deliveries.first { $0.kind == .webhook })
         try await fixture.store.complete([
             DeliveryCompletion(
                 id: payments.id, attempts: 1, outcome: .delivered(handle),
-                resolvedChannel: ResolvedChannel(kind: "slack", target: "acme", name: "#payments", id: "C1")),
+                resolvedChannel: ResolvedChannel(kind: .slack, target: "acme", name: "#payments", id: "C1")),
             DeliveryCompletion(id: webhook.id, attempts: 2, outcome: .retry(at: minutes(5), reason: "HTTP 503")),
             DeliveryCompletion(id: templated.id, attempts: 1, outcome: .failed(reason: "channel_unrenderable")),
         ])
         let rows = try await fixture.store.deliveries(DeliveryQuery())
-        #expect(rows.first { $0.id == payments.id }?.status == "delivered")
+        #expect(rows.first { $0.id == payments.id }?.status == .delivered)
         #expect(rows.first { $0.id == payments.id }?.deliveredRef == "1.0001")
-        #expect(rows.first { $0.id == webhook.id }?.status == "pending")
+        #expect(rows.first { $0.id == webhook.id }?.status == .pending)
         #expect(rows.first { $0.id == webhook.id }?.nextAttemptAt == minutes(5))
         #expect(rows.first { $0.id == webhook.id }?.lastError == "HTTP 503")
-        #expect(rows.first { $0.id == templated.id }?.status == "failed")
+        #expect(rows.first { $0.id == templated.id }?.status == .failed)
         #expect(try await fixture.store.messageHandles(issue: result.issueID) == [handle])
-        #expect(try await fixture.store.resolvedChannels(kind: "slack") == ["acme": ["#payments": "C1"]])
+        #expect(try await fixture.store.resolvedChannels(kind: .slack) == ["acme": ["#payments": "C1"]])
 
         // Only the retried row is still pending; a completed row is never completed twice.
         let again = try await fixture.store.pendingDeliveries(after: 0, limit: 10)

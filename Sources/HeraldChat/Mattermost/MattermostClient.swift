@@ -45,15 +45,15 @@ public struct MattermostClient: Sendable {
         let name = Self.channelName(channel)
         if Self.isChannelID(name) { return name }
         guard let team = connector.team else {
-            throw .permanent(code: "no_team", detail: "connector '\(connector.name)' has no 'team' to look channel \(channel) up in")
+            throw .permanent(code: ChatFailure.Code.noTeam, detail: "connector '\(connector.name)' has no 'team' to look channel \(channel) up in")
         }
         let path = "/api/v4/teams/name/\(Self.pathSegment(team))/channels/name/\(Self.pathSegment(name))"
         let answer: [String: Any]
         do {
             answer = try await call("GET", path, body: [])
         } catch {
-            if case .permanent("http_404", _) = error {
-                throw .permanent(code: "channel_not_found", detail: "no channel \(channel) in team \(team)")
+            if case .permanent(ChatFailure.Code.http(404), _) = error {
+                throw .permanent(code: ChatFailure.Code.channelNotFound, detail: "no channel \(channel) in team \(team)")
             }
             throw error
         }
@@ -69,14 +69,20 @@ public struct MattermostClient: Sendable {
 
     /// Posts through the incoming webhook; it answers `ok` and no post id.
     public func postWebhook(_ message: MattermostMessage, channel: String?) async throws(ChatFailure) {
-        guard let url = connector.webhookURL?.value else {
-            throw .permanent(code: "no_webhook", detail: "connector '\(connector.name)' has no webhook_url")
+        guard connector.webhookURL != nil else {
+            throw .permanent(code: ChatFailure.Code.noWebhook, detail: "connector '\(connector.name)' has no webhook_url")
         }
         let response = try await ChatFailure.answer {
-            try await http.send(HTTPClient.Request(
-                "POST", url, headers: [("Content-Type", "application/json")], body: message.webhookBody(channel: channel)))
+            try await sendWebhook(message, channel: channel)
         }
         try Self.check(response)
+    }
+
+    /// The incoming webhook's exact answer: for `herald test-connection`.
+    public func sendWebhook(_ message: MattermostMessage, channel: String?) async throws -> HTTPClient.Response {
+        try await http.send(HTTPClient.Request(
+            "POST", connector.webhookURL?.value ?? "", headers: [("Content-Type", "application/json")],
+            body: message.webhookBody(channel: channel)))
     }
 
     /// One bot API call; the answer's JSON object.
@@ -103,7 +109,7 @@ public struct MattermostClient: Sendable {
         let message = answer?["message"] as? String ?? ChatFailure.snippet(response) ?? ""
         let id = answer?["id"] as? String
         throw .permanent(
-            code: "http_\(response.status)", detail: [id, message].compactMap { $0 }.joined(separator: ": "))
+            code: ChatFailure.Code.http(response.status), detail: [id, message].compactMap { $0 }.joined(separator: ": "))
     }
 
     private static func pathSegment(_ text: String) -> String {

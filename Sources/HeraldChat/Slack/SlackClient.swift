@@ -52,7 +52,7 @@ public struct SlackClient: Sendable {
         }
         if let failure = ChatFailure.status(response) { throw failure }
         guard let answer = jsonObject(response.body), answer["ok"] as? Bool == true else {
-            let code = jsonObject(response.body)?["error"] as? String ?? "http_\(response.status)"
+            let code = jsonObject(response.body)?["error"] as? String ?? ChatFailure.Code.http(response.status)
             throw .permanent(code: code, detail: "users.info refused: \(code)")
         }
         let user = answer["user"] as? [String: Any]
@@ -83,13 +83,13 @@ public struct SlackClient: Sendable {
         }
         if let failure = ChatFailure.status(response) { throw failure }
         guard response.status == 200 else {
-            throw .permanent(code: "http_\(response.status)", detail: ChatFailure.snippet(response) ?? "")
+            throw .permanent(code: ChatFailure.Code.http(response.status), detail: ChatFailure.snippet(response) ?? "")
         }
         guard let answer = jsonObject(response.body), let ok = answer["ok"] as? Bool else {
             throw .transient("\(method) answered with something other than Slack's JSON: \(ChatFailure.snippet(response) ?? "empty body")")
         }
         if ok { return answer }
-        let code = answer["error"] as? String ?? "unknown_error"
+        let code = answer["error"] as? String ?? ChatFailure.Code.unknownError
         if Self.transientErrors.contains(code) { throw .transient("\(method): \(code)") }
         throw .permanent(code: code, detail: "\(method) refused: \(code)")
     }

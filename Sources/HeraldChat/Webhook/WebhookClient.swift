@@ -56,7 +56,7 @@ public struct WebhookClient: Sendable {
         }
         if (200..<300).contains(response.status) { return }
         if let failure = ChatFailure.status(response) { throw failure }
-        throw .permanent(code: "http_\(response.status)", detail: ChatFailure.snippet(response) ?? "")
+        throw .permanent(code: ChatFailure.Code.http(response.status), detail: ChatFailure.snippet(response) ?? "")
     }
 
     /// The exact answer, for `herald test-connection`.

@@ -1,10 +1,12 @@
+import HeraldCore
+
 /// Where a rule sends its notification: a `then` entry.
 public enum Action: Hashable, Sendable {
     case slack(ChatAction)
     case mattermost(ChatAction)
     case webhook(name: String)
 
-    public static let names = ["slack", "mattermost", "webhook"]
+    public static let names = DeliveryKind.allCases.map(\.rawValue)
 
     public var kind: DeliveryKind {
         switch self {
@@ -30,10 +32,4 @@ public struct ChatAction: Hashable, Sendable {
         self.tags = tags
         self.notes = notes
     }
-}
-
-public enum DeliveryKind: String, Sendable, Hashable, Comparable {
-    case slack, mattermost, webhook
-
-    public static func < (lhs: DeliveryKind, rhs: DeliveryKind) -> Bool { lhs.rawValue < rhs.rawValue }
 }

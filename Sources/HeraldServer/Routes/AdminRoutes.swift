@@ -2,7 +2,6 @@ import Foundation
 import HeraldChat
 import HeraldConfig
 import HeraldCore
-import HeraldDelivery
 import HeraldStore
 import Hummingbird
 import Logging
@@ -19,51 +18,41 @@ struct AdminRoutes {
     let logger: Logger
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/api/v1/issues") { request, _ in
-            try authorize(request)
-            return try await listIssues(request)
-        }
-        router.get("/api/v1/issues/:id") { request, context in
-            try authorize(request)
-            return try await showIssue(context.parameters.get("id") ?? "")
-        }
-        router.post("/api/v1/issues/:id/actions") { request, context in
-            try authorize(request)
-            return try await act(request, reference: context.parameters.get("id") ?? "")
-        }
-        router.get("/api/v1/deliveries") { request, _ in
-            try authorize(request)
-            return try await listDeliveries(request)
-        }
-        router.post("/-/reload") { request, _ in
-            try authorize(request)
-            let outcome = RuleReloader.reload(rules, because: "POST /-/reload", metrics: metrics, logger: logger)
-            switch outcome {
-            case .reloaded(let version, let count):
-                return try JSONResponse(["status": "reloaded", "version": version, "rules": count] as [String: any Sendable])
-            case .unchanged(let version):
-                return try JSONResponse(["status": "unchanged", "version": version] as [String: any Sendable])
-            case .failed(let diagnostics):
-                return try JSONResponse(
-                    ["status": "failed", "running_version": rules.engine.ruleSet.version,
-                     "errors": diagnostics.all.map(\.description)] as [String: any Sendable],
-                    status: .unprocessableContent)
+        let authentication = AdminAuthentication<BasicRequestContext>(token: adminToken)
+        router.group("/api/v1").add(middleware: authentication)
+            .get("issues") { request, _ in
+                try await listIssues(request)
             }
-        }
-        router.get("/-/rules") { request, _ in
-            try authorize(request)
-            return try JSONResponse(rulesStatus())
-        }
+            .get("issues/:id") { _, context in
+                try await showIssue(context.parameters.get("id") ?? "")
+            }
+            .post("issues/:id/actions") { request, context in
+                try await act(request, reference: context.parameters.get("id") ?? "")
+            }
+            .get("deliveries") { request, _ in
+                try await listDeliveries(request)
+            }
+        router.group("/-").add(middleware: authentication)
+            .post("reload") { _, _ in
+                try reload()
+            }
+            .get("rules") { _, _ in
+                try JSONResponse(rulesStatus())
+            }
     }
 
-    private func authorize(_ request: Request) throws(APIError) {
-        guard let expected = adminToken else {
-            throw APIError(.unauthorized, "no admin_token is configured, so the admin API is closed", reason: "unauthorized")
+    private func reload() throws -> Response {
+        switch RuleReloader.reload(rules, because: "POST /-/reload", metrics: metrics, logger: logger) {
+        case .reloaded(let version, let count):
+            return try JSONResponse(["status": "reloaded", "version": version, "rules": count] as [String: any Sendable])
+        case .unchanged(let version):
+            return try JSONResponse(["status": "unchanged", "version": version] as [String: any Sendable])
+        case .failed(let diagnostics):
+            return try JSONResponse(
+                ["status": "failed", "running_version": rules.engine.ruleSet.version,
+                 "errors": diagnostics.all.map(\.description)] as [String: any Sendable],
+                status: .unprocessableContent)
         }
-        guard let token = BearerToken(request.headers[.authorization]) else {
-            throw .unauthorized("send the admin token as 'Authorization: Bearer <token>'")
-        }
-        guard ConstantTime.equal(token.value, expected.value) else { throw .unauthorized("wrong admin token") }
     }
 
     // MARK: Issues
@@ -139,7 +128,7 @@ struct AdminRoutes {
         }
         body["messages"] = try await store.messageHandles(issue: issue.id).map { handle -> [String: any Sendable] in
             var json: [String: any Sendable] = [
-                "kind": handle.kind, "target": handle.target, "channel": handle.channel, "channel_id": handle.channelID,
+                "kind": handle.kind.rawValue, "target": handle.target, "channel": handle.channel, "channel_id": handle.channelID,
                 "ref": handle.ref,
             ]
             json["thread_ref"] = handle.threadRef
@@ -220,9 +209,9 @@ struct AdminRoutes {
             }
             query.issueID = issue.id
         }
-        if let kind = parameters["kind"].map(String.init) {
-            guard ["slack", "mattermost", "webhook"].contains(kind) else {
-                throw APIError.badRequest("unknown kind '\(kind)'; expected slack, mattermost or webhook", field: "kind")
+        if let text = parameters["kind"].map(String.init) {
+            guard let kind = DeliveryKind(rawValue: text) else {
+                throw APIError.badRequest("unknown kind '\(text.prefix(40))'; expected \(DeliveryKind.spelledOut)", field: "kind")
             }
             query.kind = kind
         }
@@ -234,7 +223,7 @@ struct AdminRoutes {
         if let limit = try pageLimit(request) { query.limit = limit }
         let entries = try await store.deliveries(query)
         var body: [String: any Sendable] = ["deliveries": entries.map(deliveryJSON)]
-        if entries.count == query.limit, let last = entries.last { body["next_before"] = last.id }
+        if entries.count == query.limit, let last = entries.last?.id { body["next_before"] = last }
         return try JSONResponse(body)
     }
 
@@ -265,17 +254,17 @@ struct AdminRoutes {
         return json
     }
 
-    private func deliveryJSON(_ entry: OutboxEntry) -> [String: any Sendable] {
+    private func deliveryJSON(_ entry: OutboxRecord) -> [String: any Sendable] {
         var json: [String: any Sendable] = [
-            "id": entry.id, "issue_id": entry.issueID, "event_id": entry.eventID, "kind": entry.kind,
-            "target": entry.target, "rules": entry.rules, "tags": entry.tags, "status": entry.status,
+            "id": entry.id ?? 0, "issue_id": entry.issueID, "event_id": entry.eventID, "kind": entry.kind.rawValue,
+            "target": entry.target, "rules": entry.rules, "tags": entry.tags, "status": entry.status.rawValue,
             "attempts": entry.attempts, "created_at": Timestamp.text(entry.createdAt),
-            "updated_at": Timestamp.text(entry.updatedAt), "purpose": entry.purpose,
+            "updated_at": Timestamp.text(entry.updatedAt), "purpose": entry.purpose.rawValue,
         ]
         json["channel"] = entry.channel
         json["problem"] = entry.problem
         json["last_error"] = entry.lastError
-        if entry.status == DeliveryStatus.pending.rawValue || entry.status == DeliveryStatus.retrying.rawValue {
+        if entry.status.isOpen {
             json["next_attempt_at"] = Timestamp.text(entry.nextAttemptAt)
         }
         json["delivered_channel"] = entry.deliveredChannel

@@ -50,7 +50,7 @@ struct ChatAlertDesk: Sendable {
                by requester: Requester) async -> String
     {
         if let refusal = refusal(project: slug, for: requester) { return refusal }
-        let project = config.project(slug: slug)!
+        guard let project = config.project(slug: slug) else { return "There is no project `\(slug.prefix(40))`." }
         let who = requester.user?.name ?? requester.label
         let message = description.map { title + "\n\n" + $0 } ?? title
         var event = Event(
@@ -72,6 +72,17 @@ struct ChatAlertDesk: Sendable {
             return "Raised \(result.shortID): \(title). \(sent)"
         } catch {
             return "Herald is shutting down and could not take the alert; try again in a moment."
+        }
+    }
+
+    /// The answer to a `/herald` command, the same on every platform. A form is answered with the usage where
+    /// the platform has none.
+    func answer(_ command: ChatCommand, from requester: Requester) async -> String {
+        switch command {
+        case .alert(let project, let title): await raise(project: project, title: title, by: requester)
+        case .status(let reference): await status(reference)
+        case .help, .form: ChatCommand.usage
+        case .invalid(let problem): problem + "\n" + ChatCommand.usage
         }
     }
 

@@ -38,42 +38,19 @@ public struct IssueActions: Sendable {
         now: Date = Date()
     ) async throws -> ActionOutcome {
         if let user, user.role == .stakeholder { throw Refusal.readOnly(user.name) }
-        let change: IssueChange?
-        switch action {
-        case .resolve: change = .resolve(inNextRelease: false)
-        case .resolveInNextRelease: change = .resolve(inNextRelease: true)
-        case .unresolve: change = .unresolve
-        case .ignore(.forever): change = .ignore(.forever)
-        case .ignore(.duration(let seconds)): change = .ignore(.duration(TimeInterval(seconds)))
-        case .ignore(.moreEvents(let count)): change = .ignore(.moreEvents(count))
-        case .assign(let email):
+        // An assignment names a user of the config, as the config spells the email.
+        var change = action.change
+        var assigneeName: String?
+        if case .assign(let email) = action {
             guard let assignee = config.user(email: email) else { throw Refusal.unknownAssignee(email) }
-            change = .assign(.user(email: assignee.email))
-        case .unassign: change = .assign(nil)
-        case .acknowledge: change = nil
+            change = IssueAction.assign(email: assignee.email).change
+            assigneeName = assignee.name
         }
-        let summary = "\(Self.verb(action, config: config)) by \(actor.name) via \(actor.surface)"
+        let summary = "\(action.verb(assigneeName: assigneeName)) by \(actor.name) via \(actor.surface)"
         let outcome = try await store.act(
             on: issueID, change, action: action.description, summary: summary, actor: actor, requestKey: requestKey,
             now: now)
         if case .changed = outcome { queued() }
         return outcome
-    }
-
-    /// "Resolved", "Ignored for 30 minutes", "Assigned to Bob"…
-    static func verb(_ action: IssueAction, config: Config) -> String {
-        switch action {
-        case .resolve: "Resolved"
-        case .resolveInNextRelease: "Resolved in the next release"
-        case .unresolve: "Unresolved"
-        case .ignore(.forever): "Ignored forever"
-        case .ignore(.moreEvents(let count)): "Ignored until \(count) more events"
-        case .ignore(.duration(let seconds)):
-            "Ignored for " + (IssueAction.ignoreMenu.first { $0.choice == .duration(seconds: seconds) }
-                .map { String($0.label.dropFirst(4)) } ?? "\(seconds) seconds")
-        case .assign(let email): "Assigned to \(config.user(email: email)?.name ?? email)"
-        case .unassign: "Unassigned"
-        case .acknowledge: "Acknowledged"
-        }
     }
 }

@@ -79,6 +79,40 @@ public enum IssueAction: Sendable, Hashable, CustomStringConvertible {
     /// The value a Slack button or option carries: `<issue id>:<action>`.
     public func value(issue: Int64) -> String { "\(issue):\(self)" }
 
+    /// The change the action makes to the issue; nil for an acknowledgement, which changes nothing but is
+    /// recorded. An assignment names a user the caller has already checked.
+    public var change: IssueChange? {
+        switch self {
+        case .resolve: .resolve(inNextRelease: false)
+        case .resolveInNextRelease: .resolve(inNextRelease: true)
+        case .unresolve: .unresolve
+        case .ignore(.forever): .ignore(.forever)
+        case .ignore(.duration(let seconds)): .ignore(.duration(TimeInterval(seconds)))
+        case .ignore(.moreEvents(let count)): .ignore(.moreEvents(count))
+        case .assign(let email): .assign(.user(email: email))
+        case .unassign: .assign(nil)
+        case .acknowledge: nil
+        }
+    }
+
+    /// What the action did, as messages and the audit trail say it: "Resolved", "Ignored for 30 minutes",
+    /// "Assigned to Bob". `assigneeName` is the assignee's name when Herald knows one.
+    public func verb(assigneeName: String? = nil) -> String {
+        switch self {
+        case .resolve: "Resolved"
+        case .resolveInNextRelease: "Resolved in the next release"
+        case .unresolve: "Unresolved"
+        case .ignore(.forever): "Ignored forever"
+        case .ignore(.moreEvents(let count)): "Ignored until \(count) more events"
+        case .ignore(.duration(let seconds)):
+            "Ignored for " + (Self.ignoreMenu.first { $0.choice == .duration(seconds: seconds) }
+                .map { String($0.label.dropFirst(4)) } ?? "\(seconds) seconds")
+        case .assign(let email): "Assigned to \(assigneeName ?? email)"
+        case .unassign: "Unassigned"
+        case .acknowledge: "Acknowledged"
+        }
+    }
+
     /// Reads a Slack button or option value.
     public static func parse(value: String) -> (issue: Int64, action: IssueAction)? {
         guard let colon = value.firstIndex(of: ":"), let issue = Int64(value[..<colon]),

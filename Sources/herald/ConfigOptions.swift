@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import HeraldConfig
+import HeraldRules
+import HeraldStore
+
+/// Options every command that reads the config shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "The config file.")
+    var config = "herald.yaml"
+
+    /// The config, or exit 1 with its errors.
+    func load() throws -> Config {
+        do {
+            return try ConfigLoader().load(path: config)
+        } catch {
+            throw failure(error.description)
+        }
+    }
+
+    /// The config and every rule file checked together; exit 1 with every problem found.
+    func ruleSet(in directory: String) throws -> RuleSet {
+        let check = RuleCheck(
+            configPath: config, rulesDirectory: directory, environment: ProcessInfo.processInfo.environment)
+        switch check.run() {
+        case .valid(let loaded, _): return loaded
+        case .invalid(let diagnostics): throw failure(diagnostics.description)
+        }
+    }
+
+    /// The database a running Herald writes; exit 1 when Herald has not run with this config yet.
+    func existingStore(_ config: Config) throws -> Store {
+        guard FileManager.default.fileExists(atPath: config.storage.sqlite) else {
+            throw failure("no database at \(config.storage.sqlite) yet: Herald has not run with this config")
+        }
+        return try Store(path: config.storage.sqlite)
+    }
+}

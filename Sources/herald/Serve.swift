@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import HeraldConfig
+import HeraldRules
+import HeraldServer
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Accept events over HTTP, group them into issues, and run the rules on each.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The rules directory; reloaded on SIGHUP, on any change, and on POST /-/reload.")
+    var rules = "rules"
+
+    @Option(help: "Seconds between checks of the rules directory for changes; 0 turns the checks off.")
+    var rulesPollInterval: Double = 1
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard rulesPollInterval >= 0, rulesPollInterval.isFinite else {
+            throw ValidationError("--rules-poll-interval must be 0 or more seconds")
+        }
+    }
+
+    func run() async throws {
+        // Until the reloader listens for it, a SIGHUP (whose default is to end the process) is ignored.
+        signal(SIGHUP, SIG_IGN)
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "herald")
+        let config: Config
+        config = try options.load()
+        let server: HeraldServer
+        do {
+            let poll: Duration? = rulesPollInterval > 0 ? .milliseconds(Int64(rulesPollInterval * 1_000)) : nil
+            server = try HeraldServer(
+                config: config, options: ServerOptions(rulesDirectory: rules, rulesPollInterval: poll, logger: logger))
+        } catch let diagnostics as Diagnostics {
+            printError(diagnostics.description)
+            throw failure("herald: the rules have errors; fix them and start again")
+        }
+        // SIGTERM and SIGINT stop the server gracefully: it stops accepting, finishes requests in flight,
+        // commits what they sent, and exits 0.
+        try await server.application().runService()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

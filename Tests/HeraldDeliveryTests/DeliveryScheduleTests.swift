@@ -1,0 +1,147 @@
+import Foundation
+import HeraldChat
+import HeraldConfig
+import HeraldCore
+import HeraldStore
+@testable import HeraldDelivery
+import Testing
+
+/// The dispatcher's bookkeeping on instants the test chooses: which attempts may start, what they wait for,
+/// and what an attempt's end frees. No clock, no I/O.
+@Suite struct DeliveryScheduleTests {
+    let start = ContinuousClock.now
+
+    func at(_ seconds: Double) -> ContinuousClock.Instant { start + .milliseconds(Int64(seconds * 1_000)) }
+
+    func scope(_ delivery: PendingDelivery) -> RateLimitScope {
+        RateLimitScope(kind: delivery.kind, target: delivery.target, method: "post")
+    }
+
+    func enqueue(_ schedule: inout DeliverySchedule, _ rows: [PendingDelivery], notBefore: Double = 0) {
+        for row in rows { schedule.enqueue(row, scope: scope(row), notBefore: at(notBefore), now: at(0)) }
+    }
+
+    @Test func aChannelTakesOneAtATimeAndIsPacedAfterItsBurst() {
+        var schedule = DeliverySchedule(policy: Config.Delivery(channelBurst: 2, channelInterval: 1))
+        enqueue(&schedule, (1...4).map { pendingDelivery(id: $0) })
+        // One at a time, in order.
+        var first = schedule.startable(now: at(0))
+        #expect(first.map(\.delivery.id) == [1])
+        #expect(schedule.startable(now: at(0)).isEmpty)
+        schedule.release(1)
+        schedule.attemptEnded(first[0])
+        first = schedule.startable(now: at(0))
+        #expect(first.map(\.delivery.id) == [2])
+        schedule.release(2)
+        schedule.attemptEnded(first[0])
+        // The burst of two is spent: the third waits for the next token, a second later.
+        #expect(schedule.startable(now: at(0)).isEmpty)
+        #expect(schedule.nextTimer == at(1))
+        #expect(schedule.startable(now: at(0.999)).isEmpty)
+        #expect(schedule.startable(now: at(1)).map(\.delivery.id) == [3])
+        #expect(schedule.held == 4)
+    }
+
+    @Test func channelsAreIndependentButTheGlobalCapHoldsThemAll() {
+        var schedule = DeliverySchedule(policy: Config.Delivery(maxInFlight: 2))
+        enqueue(&schedule, [
+            pendingDelivery(id: 1, channel: "#a"), pendingDelivery(id: 2, channel: "#b"), pendingDelivery(id: 3, channel: "#c"),
+        ])
+        let started = schedule.startable(now: at(0))
+        #expect(started.map(\.delivery.id) == [1, 2])
+        #expect(schedule.inFlight == 2)
+        // The third waits for a slot, not a time; the end of any attempt wakes it.
+        #expect(schedule.nextTimer == nil)
+        schedule.attemptEnded(started[1])
+        #expect(schedule.startable(now: at(0)).map(\.delivery.id) == [3])
+    }
+
+    @Test func oneTargetCannotTakeEverySlot() {
+        var schedule = DeliverySchedule(policy: Config.Delivery(maxInFlight: 10, maxInFlightPerTarget: 2))
+        enqueue(&schedule, (1...3).map { pendingDelivery(id: $0, channel: "#c\($0)") }
+            + [pendingDelivery(id: 4, target: "globex", channel: "#c1")])
+        let started = schedule.startable(now: at(0))
+        #expect(Set(started.map(\.delivery.id)) == [1, 2, 4])
+        schedule.attemptEnded(started.first { $0.delivery.id == 4 }!)
+        #expect(schedule.startable(now: at(0)).isEmpty)
+        schedule.attemptEnded(started.first { $0.delivery.id == 1 }!)
+        #expect(schedule.startable(now: at(0)).map(\.delivery.id) == [3])
+    }
+
+    @Test func aRateLimitBlocksItsScopeUntilItOpens() {
+        var schedule = DeliverySchedule(policy: Config.Delivery(channelBurst: 10))
+        enqueue(&schedule, [pendingDelivery(id: 1), pendingDelivery(id: 2, channel: "#other")])
+        let started = schedule.startable(now: at(0))
+        #expect(started.count == 2)
+        // The first gets a 429 for 3 s: it goes back to the front of its lane, and its scope is blocked.
+        schedule.block(started[0].scope, until: at(3))
+        schedule.retry(started[0], attempts: 1, notBefore: at(3), now: at(0))
+        schedule.attemptEnded(started[0])
+        schedule.release(2)
+        schedule.attemptEnded(started[1])
+        enqueue(&schedule, [pendingDelivery(id: 3, channel: "#other")])
+        #expect(schedule.startable(now: at(1)).isEmpty)
+        #expect(schedule.nextTimer == at(3))
+        let again = schedule.startable(now: at(3))
+        #expect(Set(again.map(\.delivery.id)) == [1, 3])
+        #expect(again.first { $0.delivery.id == 1 }?.delivery.attempts == 1)
+    }
+
+    @Test func aRepeatFiringRepliesUnderTheFirstMessagePostedSinceStart() {
+        var schedule = DeliverySchedule(policy: Config.Delivery(channelBurst: 10))
+        enqueue(&schedule, [pendingDelivery(id: 1), pendingDelivery(id: 2)])
+        let first = schedule.startable(now: at(0))
+        #expect(first.first?.parent == nil)
+        let handle = MessageHandle(
+            issueID: 1, kind: .slack, target: "acme", channel: "#payments", channelID: "C1", ref: "1.0001")
+        schedule.learnParent(handle, lane: first[0].lane)
+        schedule.release(1)
+        schedule.attemptEnded(first[0])
+        #expect(schedule.startable(now: at(0)).first?.parent == handle)
+    }
+
+    @Test func aRowAlreadyInMemoryIsNotQueuedTwice() {
+        var schedule = DeliverySchedule(policy: Config.Delivery())
+        let row = pendingDelivery(id: 7)
+        #expect(schedule.enqueue(row, scope: scope(row), notBefore: at(0), now: at(0)))
+        #expect(!schedule.enqueue(row, scope: scope(row), notBefore: at(0), now: at(0)))
+        #expect(schedule.held == 1)
+    }
+
+    @Test func webhooksShareOneLanePerTarget() {
+        var schedule = DeliverySchedule(policy: Config.Delivery(maxInFlightPerTarget: 3))
+        enqueue(&schedule, (1...5).map { pendingDelivery(id: $0, kind: .webhook, target: "pager") })
+        #expect(schedule.lanes.count == 1)
+        #expect(schedule.startable(now: at(0)).map(\.delivery.id) == [1, 2, 3])
+    }
+}
+
+/// What a failed attempt leads to, as a table.
+@Suite struct RetryPolicyTests {
+    let policy = RetryPolicy(retryDelay: 2, maxRetryDelay: 600, memoryRetrySeconds: 5, giveUpAfter: 3_600)
+
+    static let cases: [(failure: ChatFailure, attempts: Int, age: Double, jitter: Double, expected: RetryPolicy.Decision)] = [
+        (.transient("HTTP 503"), 1, 0, 0, .retryInMemory(after: 1)),
+        (.transient("HTTP 503"), 1, 0, 1, .retryInMemory(after: 2)),
+        (.transient("HTTP 503"), 3, 0, 1, .park(after: 8)),
+        (.transient("HTTP 503"), 3, 0, 0.5, .park(after: 6)),
+        (.transient("HTTP 503"), 40, 0, 1, .park(after: 600)),
+        (.rateLimited(retryAfter: 1), 1, 0, 0.7, .retryInMemory(after: 1)),
+        (.rateLimited(retryAfter: 30), 1, 0, 0.7, .park(after: 30)),
+        (.transient("timeout"), 2, 3_599, 0, .dead(reason: "gave up after 2 attempts over 3599 s; last error: timeout")),
+        (.permanent(code: "channel_not_found", detail: ""), 1, 0, 0, .failed(reason: "channel_not_found")),
+    ]
+
+    @Test(arguments: cases)
+    func decides(_ row: (failure: ChatFailure, attempts: Int, age: Double, jitter: Double, expected: RetryPolicy.Decision)) {
+        #expect(policy.decide(row.failure, attempts: row.attempts, age: row.age, jitter: row.jitter) == row.expected)
+    }
+
+    @Test func backoffStaysWithinHalfAndAllOfItsCeiling() {
+        for attempts in 1...40 {
+            let ceiling = min(600, 2 * pow(2, Double(min(attempts - 1, 30))))
+            #expect(policy.backoff(attempts: attempts, jitter: 0) == ceiling / 2)
+            #expect(policy.backoff(attempts: attempts, jitter: 1) == ceiling)
+        }
+    }
+}
