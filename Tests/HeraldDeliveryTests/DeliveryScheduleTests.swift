@@ -39,7 +39,7 @@ import Testing
         #expect(schedule.nextTimer == at(1))
         #expect(schedule.startable(now: at(0.999)).isEmpty)
         #expect(schedule.startable(now: at(1)).map(\.delivery.id) == [3])
-        #expect(schedule.held == 4)
+        #expect(schedule.held == 2)
     }
 
     @Test func channelsAreIndependentButTheGlobalCapHoldsThemAll() {
@@ -103,8 +103,10 @@ import Testing
     @Test func aRowAlreadyInMemoryIsNotQueuedTwice() {
         var schedule = DeliverySchedule(policy: Config.Delivery())
         let row = pendingDelivery(id: 7)
-        #expect(schedule.enqueue(row, scope: scope(row), notBefore: at(0), now: at(0)))
-        #expect(!schedule.enqueue(row, scope: scope(row), notBefore: at(0), now: at(0)))
+        let first = schedule.enqueue(row, scope: scope(row), notBefore: at(0), now: at(0))
+        let second = schedule.enqueue(row, scope: scope(row), notBefore: at(0), now: at(0))
+        #expect(first)
+        #expect(!second)
         #expect(schedule.held == 1)
     }
 

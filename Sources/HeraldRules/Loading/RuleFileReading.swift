@@ -422,8 +422,8 @@ struct RuleFileReading {
             reader.report("action '\(kind)' needs settings", at: keyNode)
             return nil
         }
-        switch kind {
-        case "webhook":
+        switch DeliveryKind(rawValue: kind) {
+        case .webhook:
             let nameNode: Node?
             if case .scalar = body {
                 nameNode = body
@@ -437,10 +437,10 @@ struct RuleFileReading {
                 return nil
             }
             return .webhook(name: name)
-        case "slack":
+        case .slack:
             return chatAction(body, "slack action", targetKey: "workspace", known: config.slack?.workspaces.map(\.name) ?? [],
                               targetKind: "Slack workspace", section: "slack.workspaces").map(Action.slack)
-        default:
+        case .mattermost, nil:
             return chatAction(body, "mattermost action", targetKey: "connector", known: config.mattermost.map(\.name),
                               targetKind: "Mattermost connector", section: "mattermost").map(Action.mattermost)
         }
