@@ -52,7 +52,7 @@ public struct Courier: Sendable {
     public func loadChannels(from store: Store) async throws {
         for kind in platforms.channelKinds {
             for (target, names) in try await store.resolvedChannels(kind: kind) {
-                for (name, id) in names { channels.remember(.init(kind: kind, target: target, name: name), id: id) }
+                for (name, id) in names { channels.remember(kind: kind, target: target, name: name, id: id) }
             }
         }
     }
@@ -156,15 +156,14 @@ public struct Courier: Sendable {
 
     /// Where to post for a channel name: its id when known, else what the platform makes of the name.
     private func address(of name: String, on platform: any ChatPlatform) async throws(ChatFailure) -> String {
-        if let id = channels.id(.init(kind: platform.kind, target: platform.target, name: name)) { return id }
+        if let id = channels.id(kind: platform.kind, target: platform.target, name: name) { return id }
         return try await platform.lookUpChannel(name)
     }
 
     /// Remembers the id a name turned out to stand for; the resolution to record when it is news.
     private func learn(_ name: String, id: String, on platform: any ChatPlatform) -> ResolvedChannel? {
-        let key = ChannelCache.Key(kind: platform.kind, target: platform.target, name: name)
-        guard name != id, channels.id(key) != id else { return nil }
-        channels.remember(key, id: id)
+        guard name != id, channels.id(kind: platform.kind, target: platform.target, name: name) != id else { return nil }
+        channels.remember(kind: platform.kind, target: platform.target, name: name, id: id)
         return ResolvedChannel(kind: platform.kind, target: platform.target, name: name, id: id)
     }
 

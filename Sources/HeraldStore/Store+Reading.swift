@@ -164,16 +164,10 @@ extension Store {
 
     /// The issue's outbox rows, newest first; with `eventID`, only that event's.
     public func deliveries(issue: Int64, eventID: String? = nil, limit: Int = 100) async throws -> [OutboxRecord] {
-        try await pool.read { db in
-            var sql = "SELECT * FROM outbox WHERE issue_id = ?"
-            var arguments: StatementArguments = [issue]
-            if let eventID {
-                sql += " AND event_id = ?"
-                arguments += [eventID]
-            }
-            arguments += [limit]
-            return try OutboxRecord.fetchAll(db, sql: sql + " ORDER BY id DESC LIMIT ?", arguments: arguments)
-        }
+        var request = OutboxRecord.filter(OutboxRecord.Columns.issueID == issue)
+        if let eventID { request = request.filter(OutboxRecord.Columns.eventID == eventID) }
+        let page = request.order(OutboxRecord.Columns.id.desc).limit(limit)
+        return try await pool.read { db in try page.fetchAll(db) }
     }
 
     /// Outbox rows waiting to be delivered, retries included.

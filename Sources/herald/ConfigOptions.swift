@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldConfig
+import HeraldHTTP
 import HeraldRules
 import HeraldStore
 
@@ -34,5 +35,23 @@ struct ConfigOptions: ParsableArguments {
             throw failure("no database at \(config.storage.sqlite) yet: Herald has not run with this config")
         }
         return try Store(path: config.storage.sqlite)
+    }
+}
+
+/// Options every command that reads the rules shares: the config and the rules directory.
+struct RuleOptions: ParsableArguments {
+    @OptionGroup var config: ConfigOptions
+
+    @Option(help: "The rules directory.")
+    var rules = "rules"
+
+    /// The config and every rule file checked together; exit 1 with every problem found.
+    func ruleSet() throws -> RuleSet { try config.ruleSet(in: rules) }
+}
+
+extension Config {
+    /// The HTTP client delivery would use, with its request timeout.
+    func httpClient() -> HTTPClient {
+        HTTPClient(configuration: .init(totalTimeout: .seconds(delivery.requestTimeout)))
     }
 }

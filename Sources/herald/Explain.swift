@@ -6,10 +6,7 @@ struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show which rules an event matches, why the others do not, and where it would be sent.")
 
-    @OptionGroup var options: ConfigOptions
-
-    @Option(help: "The rules directory.")
-    var rules = "rules"
+    @OptionGroup var options: RuleOptions
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -18,7 +15,7 @@ struct Explain: ParsableCommand {
     var input: String
 
     func run() throws {
-        let ruleSet = try options.ruleSet(in: rules)
+        let ruleSet = try options.ruleSet()
         let explainInput: ExplainInput
         do {
             explainInput = try ExplainInput(json: try readFile(input))

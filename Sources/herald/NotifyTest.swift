@@ -12,10 +12,7 @@ struct NotifyTest: AsyncParsableCommand {
         commandName: "notify-test",
         abstract: "Send a rule's real message, for a sample or given event, to every place the rule names.")
 
-    @OptionGroup var options: ConfigOptions
-
-    @Option(help: "The rules directory.")
-    var rules = "rules"
+    @OptionGroup var options: RuleOptions
 
     @Option(help: "The rule, by name.")
     var rule: String
@@ -27,8 +24,8 @@ struct NotifyTest: AsyncParsableCommand {
     var event: String?
 
     func run() async throws {
-        let config = try options.load()
-        let ruleSet = try options.ruleSet(in: rules)
+        let config = try options.config.load()
+        let ruleSet = try options.ruleSet()
         let matching = ruleSet.rules.filter { $0.name == rule && (project == nil || $0.project == project) }
         guard let found = matching.first else {
             throw failure("no rule named '\(rule)'\(project.map { " in project \($0)" } ?? "")")
@@ -45,7 +42,7 @@ struct NotifyTest: AsyncParsableCommand {
             }
         }
         let store = try Store(path: config.storage.sqlite)
-        let http = HTTPClient(configuration: .init(totalTimeout: .seconds(config.delivery.requestTimeout)))
+        let http = config.httpClient()
         defer { http.shutdown() }
         let courier = Courier(config: config, http: http, signer: ButtonSigner(key: try store.callbackKey()))
         var failures = 0

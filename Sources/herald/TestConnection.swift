@@ -23,7 +23,7 @@ struct TestConnection: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.load()
-        let http = HTTPClient(configuration: .init(totalTimeout: .seconds(config.delivery.requestTimeout)))
+        let http = config.httpClient()
         defer { http.shutdown() }
         let report: ConnectionReport
         do {

@@ -5,27 +5,21 @@ import Synchronization
 /// posts reveal ids, so each name is looked up once.
 public final class ChannelCache: Sendable {
     /// A channel name in one workspace or connector.
-    public struct Key: Hashable, Sendable {
-        public var kind: DeliveryKind
-        public var target: String
-        public var name: String
-
-        public init(kind: DeliveryKind, target: String, name: String) {
-            self.kind = kind
-            self.target = target
-            self.name = name
-        }
+    private struct Key: Hashable {
+        var kind: DeliveryKind
+        var target: String
+        var name: String
     }
 
     private let ids = Mutex<[Key: String]>([:])
 
     public init() {}
 
-    public func id(_ key: Key) -> String? {
-        ids.withLock { $0[key] }
+    public func id(kind: DeliveryKind, target: String, name: String) -> String? {
+        ids.withLock { $0[Key(kind: kind, target: target, name: name)] }
     }
 
-    public func remember(_ key: Key, id: String) {
-        ids.withLock { $0[key] = id }
+    public func remember(kind: DeliveryKind, target: String, name: String, id: String) {
+        ids.withLock { $0[Key(kind: kind, target: target, name: name)] = id }
     }
 }

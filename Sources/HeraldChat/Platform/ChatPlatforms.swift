@@ -45,10 +45,4 @@ public struct PlatformContext: Sendable {
     public var http: HTTPClient
     public var signer: ButtonSigner
     public var publicURL: String
-
-    public init(http: HTTPClient, signer: ButtonSigner, publicURL: String) {
-        self.http = http
-        self.signer = signer
-        self.publicURL = publicURL
-    }
 }

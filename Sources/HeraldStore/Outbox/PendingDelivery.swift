@@ -14,16 +14,12 @@ public struct PendingDelivery: Sendable {
     /// The message an `update` or `note` acts on.
     public var subject: MessageHandle?
 
-    public init(
-        record: OutboxRecord, projectSlug: String, issue: Issue, eventPayload: Data?, parent: MessageHandle? = nil,
-        subject: MessageHandle? = nil
-    ) {
+    /// A row as read, before the store joins the messages it refers to.
+    public init(record: OutboxRecord, projectSlug: String, issue: Issue, eventPayload: Data?) {
         self.record = record
         self.projectSlug = projectSlug
         self.issue = issue
         self.eventPayload = eventPayload
-        self.parent = parent
-        self.subject = subject
     }
 
     /// The row's id; 0 for a delivery that was never stored (`herald notify-test`).

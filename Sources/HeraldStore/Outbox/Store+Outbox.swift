@@ -99,10 +99,11 @@ extension Store {
                         issueID: record.issueID, kind: record.kind, target: record.target, channel: channel ?? "",
                         channelID: channelID, ref: ref)
                 }
-                return PendingDelivery(
-                    record: record, projectSlug: row["project_slug"], issue: issue, eventPayload: row["event_payload"],
-                    parent: handle(row["parent_channel_id"], row["parent_ref"], channel: record.channel),
-                    subject: handle(row["subject_channel_id"], row["subject_ref"], channel: row["subject_channel"]))
+                var delivery = PendingDelivery(
+                    record: record, projectSlug: row["project_slug"], issue: issue, eventPayload: row["event_payload"])
+                delivery.parent = handle(row["parent_channel_id"], row["parent_ref"], channel: record.channel)
+                delivery.subject = handle(row["subject_channel_id"], row["subject_ref"], channel: row["subject_channel"])
+                return delivery
             }
             return PendingPage(deliveries: deliveries, lastID: lastID, isFull: rows.count == limit)
         }
@@ -200,33 +201,15 @@ extension Store {
 
     /// Outbox rows, newest first.
     public func deliveries(_ query: DeliveryQuery) async throws -> [OutboxRecord] {
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if !query.statuses.isEmpty {
-            conditions.append("status IN (\(Array(repeating: "?", count: query.statuses.count).joined(separator: ",")))")
-            arguments += StatementArguments(query.statuses)
-        }
-        if let issue = query.issueID {
-            conditions.append("issue_id = ?")
-            arguments += [issue]
-        }
-        if let kind = query.kind {
-            conditions.append("kind = ?")
-            arguments += [kind]
-        }
-        if let target = query.target {
-            conditions.append("target = ?")
-            arguments += [target]
-        }
-        if let before = query.beforeID {
-            conditions.append("id < ?")
-            arguments += [before]
-        }
-        arguments += [query.limit]
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try await pool.read { [arguments] db in
-            try OutboxRecord.fetchAll(db, sql: "SELECT * FROM outbox \(filter) ORDER BY id DESC LIMIT ?", arguments: arguments)
-        }
+        typealias Columns = OutboxRecord.Columns
+        var request = OutboxRecord.all()
+        if !query.statuses.isEmpty { request = request.filter(query.statuses.contains(Columns.status)) }
+        if let issue = query.issueID { request = request.filter(Columns.issueID == issue) }
+        if let kind = query.kind { request = request.filter(Columns.kind == kind) }
+        if let target = query.target { request = request.filter(Columns.target == target) }
+        if let before = query.beforeID { request = request.filter(Columns.id < before) }
+        let page = request.order(Columns.id.desc).limit(query.limit)
+        return try await pool.read { db in try page.fetchAll(db) }
     }
 
     /// The key that signs what Herald puts in chat buttons, made at random the first time it is asked for.
