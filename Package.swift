@@ -3,6 +3,19 @@ import PackageDescription
 
 import class Foundation.ProcessInfo
 
+// The packages' products Herald's targets use, named once.
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1"].map { .product(name: $0, package: "swift-nio") }
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
 let package = Package(
     name: "herald",
     platforms: [.macOS(.v15)],
@@ -44,101 +57,48 @@ let package = Package(
         .target(name: "HeraldCore"),
         .target(
             name: "HeraldConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [yams]
         ),
         .target(
             name: "HeraldRules",
-            dependencies: [
-                "HeraldCore",
-                "HeraldConfig",
-                "CPCRE2",
-                .product(name: "Yams", package: "Yams"),
-            ]
+            dependencies: ["HeraldCore", "HeraldConfig", "CPCRE2", yams]
         ),
         .target(
             name: "HeraldStore",
-            dependencies: [
-                "HeraldCore",
-                "HeraldRules",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            dependencies: ["HeraldCore", "HeraldRules", grdb]
         ),
         .target(name: "HeraldHTTP", dependencies: ["CCurl"]),
         .target(
             name: "HeraldChat",
-            dependencies: [
-                "HeraldCore",
-                "HeraldConfig",
-                "HeraldHTTP",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            dependencies: ["HeraldCore", "HeraldConfig", "HeraldHTTP", crypto]
         ),
         .target(
             name: "HeraldDelivery",
             dependencies: [
-                "HeraldCore",
-                "HeraldConfig",
-                "HeraldRules",
-                "HeraldStore",
-                "HeraldChat",
-                "HeraldHTTP",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldStore", "HeraldChat", "HeraldHTTP", logging,
+                metrics, serviceLifecycle,
             ]
         ),
         .target(
             name: "HeraldServer",
             dependencies: [
-                "HeraldCore",
-                "HeraldConfig",
-                "HeraldRules",
-                "HeraldStore",
-                "HeraldChat",
-                "HeraldDelivery",
-                "HeraldHTTP",
-                "CZlib",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldStore", "HeraldChat", "HeraldDelivery",
+                "HeraldHTTP", "CZlib", hummingbird, logging, metrics, prometheus, serviceLifecycle,
             ]
         ),
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore",
-                "HeraldConfig",
-                "HeraldRules",
-                "HeraldServer",
-                "HeraldStore",
-                "HeraldChat",
-                "HeraldDelivery",
-                "HeraldHTTP",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldServer", "HeraldStore", "HeraldChat",
+                "HeraldDelivery", "HeraldHTTP", logging, argumentParser,
             ]
         ),
         .target(
             name: "HeraldTestSupport",
             dependencies: [
-                "HeraldCore",
-                "HeraldConfig",
-                "HeraldRules",
-                "HeraldServer",
-                "HeraldStore",
-                "HeraldChat",
-                "CZlib",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+                "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldServer", "HeraldStore", "HeraldChat", "CZlib",
+                crypto, hummingbird, httpTypes, logging, serviceLifecycle,
+            ] + nio
         ),
 
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore", "HeraldTestSupport"]),
@@ -153,29 +113,18 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldChatTests",
-            dependencies: [
-                "HeraldChat", "HeraldCore", "HeraldConfig", "HeraldTestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            dependencies: ["HeraldChat", "HeraldCore", "HeraldConfig", "HeraldTestSupport", crypto]
         ),
         .testTarget(
             name: "HeraldDeliveryTests",
             dependencies: [
                 "HeraldDelivery", "HeraldStore", "HeraldChat", "HeraldHTTP", "HeraldServer", "HeraldCore",
-                "HeraldConfig", "HeraldTestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "HeraldConfig", "HeraldTestSupport", crypto,
             ]
         ),
         .testTarget(
             name: "HeraldHTTPTests",
-            dependencies: [
-                "HeraldHTTP",
-                "HeraldTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["HeraldHTTP", "HeraldTestSupport", hummingbird, httpTypes, logging, serviceLifecycle]
         ),
         .testTarget(
             name: "HeraldServerTests",
@@ -194,10 +143,7 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
         .executableTarget(
             name: "RuleEngineBenchmarks",
             dependencies: [
-                "HeraldCore",
-                "HeraldConfig",
-                "HeraldRules",
-                "HeraldTestSupport",
+                "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldTestSupport",
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/RuleEngine",
@@ -208,8 +154,7 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
         .executableTarget(
             name: "IngestBenchmarks",
             dependencies: [
-                "HeraldTestSupport",
-                .product(name: "Benchmark", package: "package-benchmark"),
+                "HeraldTestSupport", .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/Ingest",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
@@ -219,14 +164,8 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
         .executableTarget(
             name: "DeliveryBenchmarks",
             dependencies: [
-                "HeraldTestSupport",
-                "HeraldServer",
-                "HeraldStore",
-                "HeraldCore",
-                "HeraldConfig",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Benchmark", package: "package-benchmark"),
+                "HeraldTestSupport", "HeraldServer", "HeraldStore", "HeraldCore", "HeraldConfig", logging,
+                serviceLifecycle, .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/Delivery",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

@@ -22,28 +22,19 @@ public enum ChatFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// The codes Herald acts on, named once: platforms' own (`channel_not_found`, `thread_not_found`…) and
     /// the ones Herald gives its own refusals.
     public enum Code {
-        /// The channel does not exist, or the bot cannot see it (Slack's code; Mattermost's lookup maps its
-        /// 404 to it).
-        public static let channelNotFound = "channel_not_found"
-        /// Slack: the message a reply names is gone.
-        public static let threadNotFound = "thread_not_found"
-        public static let messageNotFound = "message_not_found"
-        /// The config names no such workspace, connector or webhook.
-        public static let unknownTarget = "unknown_target"
-        /// The platform cannot do what was asked (a webhook has no threads).
-        public static let unsupported = "unsupported"
-        /// A chat delivery without a channel.
-        public static let noChannel = "no_channel"
-        /// A channel template whose tag the event lacks, and no fallback channel.
-        public static let channelUnrenderable = "channel_unrenderable"
-        /// The message an update or note acts on is no longer recorded.
-        public static let messageUnknown = "message_unknown"
-        /// A Mattermost connector without a team to look channels up in.
-        public static let noTeam = "no_team"
-        /// A Mattermost connector without an incoming webhook.
-        public static let noWebhook = "no_webhook"
-        public static let invalidRequest = "invalid_request"
-        public static let unknownError = "unknown_error"
+        /// The platforms' codes: a channel that does not exist or that the bot cannot see (Slack's code;
+        /// Mattermost's channel lookup maps its 404 to it), and Slack's answers to a reply whose first message
+        /// is gone.
+        public static let channelNotFound = "channel_not_found", threadNotFound = "thread_not_found",
+            messageNotFound = "message_not_found", unknownError = "unknown_error"
+        /// Herald's own refusals: a target the config does not name; something the platform cannot do (a
+        /// webhook has no threads); a chat delivery without a channel; a channel template whose tag the event
+        /// lacks, with no fallback channel; an update or note whose message is no longer recorded; a
+        /// Mattermost connector without a team to look channels up in, or without an incoming webhook; a
+        /// request the HTTP client would not send.
+        public static let unknownTarget = "unknown_target", unsupported = "unsupported", noChannel = "no_channel",
+            channelUnrenderable = "channel_unrenderable", messageUnknown = "message_unknown", noTeam = "no_team",
+            noWebhook = "no_webhook", invalidRequest = "invalid_request"
 
         /// An HTTP status the platform answered with and named no error of its own: `http_404`.
         public static func http(_ status: Int) -> String { "http_\(status)" }

@@ -90,15 +90,10 @@ public struct HeraldServer: Sendable {
             .register(on: router)
         OpsRoutes(store: store, rules: rules, metrics: metrics).register(on: router)
         let desk = ChatAlertDesk(config: config, pipeline: pipeline, store: store)
-        let callbacks = CallbackHandler(actions: actions, logger: options.logger)
+        let callbacks = CallbackHandler(actions: actions, desk: desk, logger: options.logger)
         let deferred = DeferredWork()
-        SlackRoutes(config: config, callbacks: callbacks, desk: desk, http: http, directory: SlackDirectory(),
-                    deferred: deferred, logger: options.logger)
-            .register(on: router)
-        MattermostRoutes(
-            config: config, callbacks: callbacks, desk: desk, courier: courier, store: store, signer: signer,
-            logger: options.logger)
-            .register(on: router)
+        SlackRoutes(callbacks: callbacks, http: http, directory: SlackDirectory(), deferred: deferred).register(on: router)
+        MattermostRoutes(callbacks: callbacks, courier: courier, store: store, signer: signer).register(on: router)
 
         let logger = options.logger
         let ruleSet = rules.engine.ruleSet

@@ -21,10 +21,7 @@ public struct SlackInteraction: Decodable, Sendable {
         public var teamID: String?
         public var username: String?
 
-        enum CodingKeys: String, CodingKey {
-            case id, username
-            case teamID = "team_id"
-        }
+        enum CodingKeys: String, CodingKey { case id, username, teamID = "team_id" }
     }
 
     public struct Action: Decodable, Sendable {
@@ -32,11 +29,7 @@ public struct SlackInteraction: Decodable, Sendable {
         public var selectedOption: Option?
         public var actionTS: String?
 
-        enum CodingKeys: String, CodingKey {
-            case value
-            case selectedOption = "selected_option"
-            case actionTS = "action_ts"
-        }
+        enum CodingKeys: String, CodingKey { case value, selectedOption = "selected_option", actionTS = "action_ts" }
     }
 
     public struct Option: Decodable, Sendable {
@@ -46,9 +39,7 @@ public struct SlackInteraction: Decodable, Sendable {
     public struct Container: Decodable, Sendable {
         public var messageTS: String?
 
-        enum CodingKeys: String, CodingKey {
-            case messageTS = "message_ts"
-        }
+        enum CodingKeys: String, CodingKey { case messageTS = "message_ts" }
     }
 
     public struct View: Decodable, Sendable {
@@ -56,11 +47,7 @@ public struct SlackInteraction: Decodable, Sendable {
         public var privateMetadata: String?
         public var state: State?
 
-        enum CodingKeys: String, CodingKey {
-            case callbackID = "callback_id"
-            case privateMetadata = "private_metadata"
-            case state
-        }
+        enum CodingKeys: String, CodingKey { case callbackID = "callback_id", privateMetadata = "private_metadata", state }
     }
 
     /// A modal's inputs: block id → action id → what was typed or chosen.
@@ -72,16 +59,10 @@ public struct SlackInteraction: Decodable, Sendable {
         public var value: String?
         public var selectedOption: Option?
 
-        enum CodingKeys: String, CodingKey {
-            case value
-            case selectedOption = "selected_option"
-        }
+        enum CodingKeys: String, CodingKey { case value, selectedOption = "selected_option" }
     }
 
-    enum CodingKeys: String, CodingKey {
-        case type, team, user, actions, container, view
-        case responseURL = "response_url"
-    }
+    enum CodingKeys: String, CodingKey { case type, team, user, actions, container, view, responseURL = "response_url" }
 
     /// Reads the form field `payload`; nil when it is not Slack's JSON.
     public init?(payload: String) {

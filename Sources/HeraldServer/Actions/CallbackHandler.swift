@@ -3,11 +3,15 @@ import HeraldCore
 import HeraldStore
 import Logging
 
-/// Turns a verified click from any chat platform into an action on the issue, through `IssueActions`, and
-/// says what came of it. The routes only verify, decode and render.
+/// What chat platforms call back with, whatever the platform: a verified click becomes an action on the
+/// issue through `IssueActions`, and a slash command goes to the `ChatAlertDesk`. The routes only verify,
+/// decode and render.
 struct CallbackHandler: Sendable {
     let actions: IssueActions
+    let desk: ChatAlertDesk
     let logger: Logger
+
+    var config: Config { actions.config }
 
     /// Carries out `action` for the person behind a click. `user` is the Herald user they map to, nil when
     /// they map to none (`email` is then what the platform reported); `requestKey` names the click so a

@@ -19,13 +19,14 @@ import NIOCore
 /// happened, and its `update` rewrites the clicked post at once; the other posts are updated through
 /// the REST API by delivery.
 struct MattermostRoutes {
-    let config: Config
     let callbacks: CallbackHandler
-    let desk: ChatAlertDesk
     let courier: Courier
     let store: Store
     let signer: ButtonSigner
-    let logger: Logger
+
+    private var config: Config { callbacks.config }
+    private var desk: ChatAlertDesk { callbacks.desk }
+    private var logger: Logger { callbacks.logger }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/mattermost/actions") { request, _ in

@@ -16,13 +16,14 @@ import NIOCore
 /// seconds, so a click is answered at once and carried out after, as deferred work; what the clicker needs to
 /// know goes back as an ephemeral message through the interaction's response_url.
 struct SlackRoutes {
-    let config: Config
     let callbacks: CallbackHandler
-    let desk: ChatAlertDesk
     let http: HTTPClient
     let directory: SlackDirectory
     let deferred: DeferredWork
-    let logger: Logger
+
+    private var config: Config { callbacks.config }
+    private var desk: ChatAlertDesk { callbacks.desk }
+    private var logger: Logger { callbacks.logger }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/slack/interactions") { request, _ in
