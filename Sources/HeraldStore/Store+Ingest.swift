@@ -308,11 +308,14 @@ private final class StoreCounts: IssueCounts {
 public enum StoreError: Error, CustomStringConvertible {
     case unknownProject(Int)
     case unknownIssue(String)
+    /// A query's rows lack a column a record reads: a schema older than the code.
+    case missingColumn(String)
 
     public var description: String {
         switch self {
         case .unknownProject(let id): "project \(id) is not in the database"
         case .unknownIssue(let id): "no issue \(id)"
+        case .missingColumn(let name): "the database has no column '\(name)' where Herald expects one"
         }
     }
 }

@@ -55,9 +55,9 @@ struct DeliverySchedule {
     {
         guard heldIDs.insert(row.id).inserted else { return false }
         let key = LaneKey(kind: row.kind, target: row.target, channel: row.channel)
-        var lane = lanes[key] ?? Lane(kind: row.kind, target: row.target, channel: row.channel, policy: policy, now: now)
-        lane.append(Queued(delivery: row, notBefore: notBefore, scope: scope))
-        lanes[key] = lane
+        // Mutated in place: a copy taken out of the dictionary would copy the lane's queue on every append.
+        lanes[key, default: Lane(kind: row.kind, target: row.target, channel: row.channel, policy: policy, now: now)]
+            .append(Queued(delivery: row, notBefore: notBefore, scope: scope))
         markReady(key)
         return true
     }
@@ -78,8 +78,9 @@ struct DeliverySchedule {
     }
 
     private mutating func start(_ key: LaneKey, now: ContinuousClock.Instant, into started: inout [Attempt]) {
-        guard var lane = lanes[key] else { return }
-        defer { lanes[key] = lane.isIdle(now: now) ? nil : lane }
+        // Taken out while it is worked on, so popping its queue does not copy it.
+        guard var lane = lanes.removeValue(forKey: key) else { return }
+        defer { if !lane.isIdle(now: now) { lanes[key] = lane } }
         while lane.inFlight < lane.maxInFlight, let head = lane.head {
             if head.notBefore > now {
                 timers.push(head.notBefore, key)
@@ -122,10 +123,9 @@ struct DeliverySchedule {
         inFlight -= 1
         let target = TargetKey(kind: attempt.lane.kind, target: attempt.lane.target)
         inFlightByTarget[target, default: 1] -= 1
-        if var lane = lanes[attempt.lane] {
-            lane.inFlight -= 1
-            lane.isReady = false
-            lanes[attempt.lane] = lane
+        if lanes[attempt.lane] != nil {
+            lanes[attempt.lane]?.inFlight -= 1
+            lanes[attempt.lane]?.isReady = false
             markReady(attempt.lane)
         }
         for waiting in waitingForSlot { markReady(waiting) }
@@ -150,11 +150,9 @@ struct DeliverySchedule {
     {
         var delivery = attempt.delivery
         delivery.attempts = attempts
-        var lane = lanes[attempt.lane]
-            ?? Lane(kind: attempt.lane.kind, target: attempt.lane.target, channel: attempt.lane.channel, policy: policy,
-                    now: now)
-        lane.pushFront(Queued(delivery: delivery, notBefore: notBefore, scope: attempt.scope))
-        lanes[attempt.lane] = lane
+        let key = attempt.lane
+        lanes[key, default: Lane(kind: key.kind, target: key.target, channel: key.channel, policy: policy, now: now)]
+            .pushFront(Queued(delivery: delivery, notBefore: notBefore, scope: attempt.scope))
     }
 
     /// A row left memory: delivered, parked, failed or given up.
@@ -163,9 +161,8 @@ struct DeliverySchedule {
     }
 
     private mutating func markReady(_ key: LaneKey) {
-        guard var lane = lanes[key], !lane.isReady else { return }
-        lane.isReady = true
-        lanes[key] = lane
+        guard let lane = lanes[key], !lane.isReady else { return }
+        lanes[key]?.isReady = true
         ready.append(key)
     }
 }

@@ -74,7 +74,7 @@ extension OutboxRecord: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "outbox"
 
     /// The table's columns.
-    public enum Columns: String, ColumnExpression {
+    public enum Columns: String, ColumnExpression, CaseIterable, Sendable {
         case id
         case projectID = "project_id"
         case issueID = "issue_id"
@@ -95,33 +95,60 @@ extension OutboxRecord: FetchableRecord, MutablePersistableRecord {
         case note
     }
 
-    /// Reads the columns by name, so a query may select other columns beside them (under other names).
+    /// Where each column sits in the rows of one query, found once per query from the column names, so a
+    /// query may select other columns beside the table's (under other names).
+    ///
+    /// Rows are then read by position: GRDB finds a column of a fetched row by name by lowercasing every
+    /// column name on every lookup, and reading the outbox's 25 columns that way made delivery about 9%
+    /// slower (1,695 and 1,721 against 1,849 and 1,909 deliveries/s, same-hour A/B in Benchmarks/README.md).
+    public struct Layout: Sendable {
+        private let positions: [Columns: Int]
+
+        public init(columnNames: some Sequence<String>) throws {
+            var found: [String: Int] = [:]
+            for (index, name) in columnNames.enumerated() where found[name] == nil { found[name] = index }
+            var positions: [Columns: Int] = [:]
+            for column in Columns.allCases {
+                guard let index = found[column.rawValue] else { throw StoreError.missingColumn(column.rawValue) }
+                positions[column] = index
+            }
+            self.positions = positions
+        }
+
+        func callAsFunction(_ column: Columns) -> Int { positions[column] ?? 0 }
+    }
+
     public init(row: Row) throws {
-        id = try row.decode(forColumn: Columns.id)
-        projectID = try row.decode(forColumn: Columns.projectID)
-        issueID = try row.decode(forColumn: Columns.issueID)
-        eventRowID = try row.decode(forColumn: Columns.eventRowID)
-        eventID = try row.decode(forColumn: Columns.eventID)
-        kind = try row.decode(forColumn: Columns.kind)
-        target = try row.decode(forColumn: Columns.target)
-        channel = try row.decode(forColumn: Columns.channel)
-        channelTemplate = try row.decode(forColumn: Columns.channelTemplate)
-        rules = JSONText.decodeArray(try row.decode(forColumn: Columns.rules))
-        tags = JSONText.decodeArray(try row.decode(forColumn: Columns.tags))
-        notes = JSONText.decodeArray(try row.decode(forColumn: Columns.notes))
-        problem = try row.decode(forColumn: Columns.problem)
-        status = try row.decode(forColumn: Columns.status)
-        attempts = try row.decode(forColumn: Columns.attempts)
-        nextAttemptAt = Date(timeIntervalSince1970: try row.decode(forColumn: Columns.nextAttemptAt))
-        createdAt = Date(timeIntervalSince1970: try row.decode(forColumn: Columns.createdAt))
-        updatedAt = Date(timeIntervalSince1970: try row.decode(forColumn: Columns.updatedAt))
-        lastError = try row.decode(forColumn: Columns.lastError)
-        deliveredChannel = try row.decode(forColumn: Columns.deliveredChannel)
-        deliveredRef = try row.decode(forColumn: Columns.deliveredRef)
-        deliveredAt = (try row.decode(Double?.self, forColumn: Columns.deliveredAt)).map(Date.init(timeIntervalSince1970:))
-        purpose = try row.decode(forColumn: Columns.purpose)
-        handleID = try row.decode(forColumn: Columns.handleID)
-        note = try row.decode(forColumn: Columns.note)
+        try self.init(row: row, layout: Layout(columnNames: row.columnNames))
+    }
+
+    /// Reads a row of a query whose layout is known.
+    public init(row: Row, layout at: Layout) throws {
+        id = try row.decode(atIndex: at(.id))
+        projectID = try row.decode(atIndex: at(.projectID))
+        issueID = try row.decode(atIndex: at(.issueID))
+        eventRowID = try row.decode(atIndex: at(.eventRowID))
+        eventID = try row.decode(atIndex: at(.eventID))
+        kind = try row.decode(atIndex: at(.kind))
+        target = try row.decode(atIndex: at(.target))
+        channel = try row.decode(atIndex: at(.channel))
+        channelTemplate = try row.decode(atIndex: at(.channelTemplate))
+        rules = JSONText.decodeArray(try row.decode(atIndex: at(.rules)))
+        tags = JSONText.decodeArray(try row.decode(atIndex: at(.tags)))
+        notes = JSONText.decodeArray(try row.decode(atIndex: at(.notes)))
+        problem = try row.decode(atIndex: at(.problem))
+        status = try row.decode(atIndex: at(.status))
+        attempts = try row.decode(atIndex: at(.attempts))
+        nextAttemptAt = Date(timeIntervalSince1970: try row.decode(atIndex: at(.nextAttemptAt)))
+        createdAt = Date(timeIntervalSince1970: try row.decode(atIndex: at(.createdAt)))
+        updatedAt = Date(timeIntervalSince1970: try row.decode(atIndex: at(.updatedAt)))
+        lastError = try row.decode(atIndex: at(.lastError))
+        deliveredChannel = try row.decode(atIndex: at(.deliveredChannel))
+        deliveredRef = try row.decode(atIndex: at(.deliveredRef))
+        deliveredAt = (try row.decode(Double?.self, atIndex: at(.deliveredAt))).map(Date.init(timeIntervalSince1970:))
+        purpose = try row.decode(atIndex: at(.purpose))
+        handleID = try row.decode(atIndex: at(.handleID))
+        note = try row.decode(atIndex: at(.note))
     }
 
     /// Times are Unix seconds (REAL) and lists JSON text, as everywhere in the schema.

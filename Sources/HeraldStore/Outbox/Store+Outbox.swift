@@ -67,10 +67,12 @@ extension Store {
         async throws -> PendingPage
     {
         try await pool.read { db in
+            // The joined columns come first, at fixed positions; the outbox's follow, found by name once.
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT outbox.*, projects.slug AS project_slug, events.payload AS event_payload,
+                SELECT projects.slug AS project_slug, events.payload AS event_payload,
                        h.channel_id AS parent_channel_id, h.message_ref AS parent_ref,
-                       s.channel_id AS subject_channel_id, s.message_ref AS subject_ref, s.channel AS subject_channel
+                       s.channel_id AS subject_channel_id, s.message_ref AS subject_ref, s.channel AS subject_channel,
+                       outbox.*
                 FROM outbox
                 JOIN projects ON projects.id = outbox.project_id
                 LEFT JOIN events ON events.id = outbox.event_row_id
@@ -82,7 +84,9 @@ extension Store {
                 WHERE \(filter)
                 ORDER BY \(order) LIMIT ?
                 """), arguments: arguments)
-            let records = try rows.map(OutboxRecord.init(row:))
+            guard let first = rows.first else { return PendingPage(deliveries: [], lastID: nil, isFull: false) }
+            let layout = try OutboxRecord.Layout(columnNames: first.columnNames)
+            let records = try rows.map { try OutboxRecord(row: $0, layout: layout) }
             guard let lastID = records.last?.id else {
                 return PendingPage(deliveries: [], lastID: nil, isFull: false)
             }
@@ -99,10 +103,9 @@ extension Store {
                         issueID: record.issueID, kind: record.kind, target: record.target, channel: channel ?? "",
                         channelID: channelID, ref: ref)
                 }
-                var delivery = PendingDelivery(
-                    record: record, projectSlug: row["project_slug"], issue: issue, eventPayload: row["event_payload"])
-                delivery.parent = handle(row["parent_channel_id"], row["parent_ref"], channel: record.channel)
-                delivery.subject = handle(row["subject_channel_id"], row["subject_ref"], channel: row["subject_channel"])
+                var delivery = PendingDelivery(record: record, projectSlug: row[0], issue: issue, eventPayload: row[1])
+                delivery.parent = handle(row[2], row[3], channel: record.channel)
+                delivery.subject = handle(row[4], row[5], channel: row[6])
                 return delivery
             }
             return PendingPage(deliveries: deliveries, lastID: lastID, isFull: rows.count == limit)
