@@ -182,6 +182,8 @@ public actor Dispatcher: Service {
         do {
             try await store.complete(batch)
             flushFailedAt = nil
+            // Only now may a read of the outbox return these rows again without them being sent twice.
+            schedule.recorded(batch.filter(\.leavesMemory).map(\.id))
         } catch {
             logger.error("cannot record delivery results; retrying", metadata: ["error": "\(error)", "rows": "\(batch.count)"])
             completions = batch + completions
@@ -228,7 +230,6 @@ public actor Dispatcher: Service {
             }
             complete(.delivered(handle), resolved: resolved)
             metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: .delivered)
-            schedule.release(delivery.id)
             if let note { logger.warning("delivered, but \(note)", metadata: metadata) }
         case .failed(let failure, let scope):
             let now = clock.now
@@ -242,8 +243,7 @@ public actor Dispatcher: Service {
             switch retryPolicy.decide(failure, attempts: attempts, age: age, jitter: Double.random(in: 0...1)) {
             case .park(let wait):
                 complete(.park(until: Date().addingTimeInterval(wait), reason: failure.description))
-                schedule.release(delivery.id)
-                logger.notice("delivery will be retried", metadata: metadata.merging(
+                    logger.notice("delivery will be retried", metadata: metadata.merging(
                     ["error": "\(failure)", "retry_in": "\(Int(wait)) s"]) { $1 })
             case .retryInMemory(let wait):
                 schedule.retry(attempt, attempts: attempts, notBefore: now + .clampedSeconds(wait), now: now)
@@ -254,13 +254,11 @@ public actor Dispatcher: Service {
             case .dead(let reason):
                 complete(.dead(reason: reason))
                 metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: .dead)
-                schedule.release(delivery.id)
-                logger.error("delivery given up", metadata: metadata.merging(["error": "\(failure)"]) { $1 })
+                    logger.error("delivery given up", metadata: metadata.merging(["error": "\(failure)"]) { $1 })
             case .failed(let reason):
                 complete(.failed(reason: reason))
                 metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: .failed)
-                schedule.release(delivery.id)
-                logger.error("delivery failed", metadata: metadata.merging(["error": "\(failure)"]) { $1 })
+                    logger.error("delivery failed", metadata: metadata.merging(["error": "\(failure)"]) { $1 })
             }
         }
         schedule.attemptEnded(attempt)

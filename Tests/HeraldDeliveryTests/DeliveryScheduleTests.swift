@@ -28,11 +28,11 @@ import Testing
         var first = schedule.startable(now: at(0))
         #expect(first.map(\.delivery.id) == [1])
         #expect(schedule.startable(now: at(0)).isEmpty)
-        schedule.release(1)
+        schedule.recorded([1])
         schedule.attemptEnded(first[0])
         first = schedule.startable(now: at(0))
         #expect(first.map(\.delivery.id) == [2])
-        schedule.release(2)
+        schedule.recorded([2])
         schedule.attemptEnded(first[0])
         // The burst of two is spent: the third waits for the next token, a second later.
         #expect(schedule.startable(now: at(0)).isEmpty)
@@ -77,7 +77,7 @@ import Testing
         schedule.block(started[0].scope, until: at(3))
         schedule.retry(started[0], attempts: 1, notBefore: at(3), now: at(0))
         schedule.attemptEnded(started[0])
-        schedule.release(2)
+        schedule.recorded([2])
         schedule.attemptEnded(started[1])
         enqueue(&schedule, [pendingDelivery(id: 3, channel: "#other")])
         #expect(schedule.startable(now: at(1)).isEmpty)
@@ -95,9 +95,29 @@ import Testing
         let handle = MessageHandle(
             issueID: 1, kind: .slack, target: "acme", channel: "#payments", channelID: "C1", ref: "1.0001")
         schedule.learnParent(handle, lane: first[0].lane)
-        schedule.release(1)
+        schedule.recorded([1])
         schedule.attemptEnded(first[0])
         #expect(schedule.startable(now: at(0)).first?.parent == handle)
+    }
+
+    /// The race that once posted a parked retry twice: its attempt ended while a read of the outbox was under
+    /// way, and the read, which still saw the row as due, queued it again. The row stays held from the end of
+    /// its attempt until its result is written.
+    @Test func aRowWhoseResultIsNotYetWrittenCannotBeQueuedAgain() {
+        var schedule = DeliverySchedule(policy: Config.Delivery())
+        let row = pendingDelivery(id: 9)
+        enqueue(&schedule, [row])
+        let attempt = schedule.startable(now: at(0))
+        #expect(attempt.map(\.delivery.id) == [9])
+        // The message is posted; the attempt ends before its result reaches the database.
+        schedule.attemptEnded(attempt[0])
+        // A read of due retries that started before the result was written returns the row once more.
+        let readAgain = schedule.enqueue(row, scope: scope(row), notBefore: at(0), now: at(0))
+        #expect(!readAgain)
+        #expect(schedule.startable(now: at(5)).isEmpty)
+        // Once the result is written, the database no longer offers the row; holding it would only waste a place.
+        schedule.recorded([9])
+        #expect(schedule.held == 0)
     }
 
     @Test func aRowAlreadyInMemoryIsNotQueuedTwice() {
@@ -140,7 +160,7 @@ import Testing
             time += 0.01
             for (index, item) in running.enumerated().reversed() where item.ends <= time {
                 running.remove(at: index)
-                schedule.release(item.attempt.delivery.id)
+                schedule.recorded([item.attempt.delivery.id])
                 schedule.attemptEnded(item.attempt)
                 done += 1
             }

@@ -155,9 +155,14 @@ struct DeliverySchedule {
             .pushFront(Queued(delivery: delivery, notBefore: notBefore, scope: attempt.scope))
     }
 
-    /// A row left memory: delivered, parked, failed or given up.
-    mutating func release(_ id: Int64) {
-        heldIDs.remove(id)
+    /// Rows whose last attempt's result (delivered, parked, failed or given up) is now in the database: they
+    /// leave memory.
+    ///
+    /// Not when the attempt ends: until its result is written, the database still shows such a row as due
+    /// (`pending`, or `retrying` for a parked retry read back), and a read of the outbox under way at that
+    /// moment would queue it again and send it twice.
+    mutating func recorded(_ ids: some Sequence<Int64>) {
+        for id in ids { heldIDs.remove(id) }
     }
 
     private mutating func markReady(_ key: LaneKey) {

@@ -65,6 +65,12 @@ public struct DeliveryCompletion: Sendable {
     /// A channel name learned to stand for an id on the way.
     public var resolvedChannel: ResolvedChannel?
 
+    /// Whether the row is done with memory once this is written: all but a retry kept in its lane.
+    public var leavesMemory: Bool {
+        if case .retry = outcome { return false }
+        return true
+    }
+
     public init(id: Int64, attempts: Int, outcome: Outcome, resolvedChannel: ResolvedChannel? = nil) {
         self.id = id
         self.attempts = attempts
