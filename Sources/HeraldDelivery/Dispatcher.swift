@@ -226,7 +226,7 @@ public actor Dispatcher: Service {
         switch result {
         case .delivered(let handle, let resolved, let note):
             if let handle, handle.threadRef == nil, delivery.purpose == .alert {
-                schedule.learnParent(handle, lane: attempt.lane)
+                schedule.learnParent(handle, lane: attempt.lane, row: delivery.id)
             }
             complete(.delivered(handle), resolved: resolved)
             metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: .delivered)

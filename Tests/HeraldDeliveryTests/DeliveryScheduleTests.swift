@@ -94,7 +94,7 @@ import Testing
         #expect(first.first?.parent == nil)
         let handle = MessageHandle(
             issueID: 1, kind: .slack, target: "acme", channel: "#payments", channelID: "C1", ref: "1.0001")
-        schedule.learnParent(handle, lane: first[0].lane)
+        schedule.learnParent(handle, lane: first[0].lane, row: 1)
         schedule.recorded([1])
         schedule.attemptEnded(first[0])
         #expect(schedule.startable(now: at(0)).first?.parent == handle)
@@ -118,6 +118,26 @@ import Testing
         // Once the result is written, the database no longer offers the row; holding it would only waste a place.
         schedule.recorded([9])
         #expect(schedule.held == 0)
+    }
+
+    /// With pacing off a lane is idle as soon as it empties; while the handle of a message it posted is not
+    /// yet written, dropping it would make a repeat firing read meanwhile post a new first message.
+    @Test func aLaneKeepsAPostedMessageUntilItsHandleIsWritten() {
+        var schedule = DeliverySchedule(policy: Config.Delivery(channelInterval: 0))
+        enqueue(&schedule, [pendingDelivery(id: 1)])
+        let first = schedule.startable(now: at(0))
+        let handle = MessageHandle(
+            issueID: 1, kind: .slack, target: "acme", channel: "#payments", channelID: "C1", ref: "1.0001")
+        schedule.learnParent(handle, lane: first[0].lane, row: 1)
+        schedule.attemptEnded(first[0])
+        schedule.dropIdleLanes(now: at(1))
+        enqueue(&schedule, [pendingDelivery(id: 2)])
+        let second = schedule.startable(now: at(1))
+        #expect(second.first?.parent == handle)
+        schedule.attemptEnded(second[0])
+        schedule.recorded([1, 2])
+        schedule.dropIdleLanes(now: at(2))
+        #expect(schedule.lanes.isEmpty)
     }
 
     @Test func aRowAlreadyInMemoryIsNotQueuedTwice() {

@@ -21,6 +21,8 @@ struct DeliverySchedule {
     private var inFlightByTarget: [TargetKey: Int] = [:]
     /// The ids of the rows in memory, queued or in flight.
     private var heldIDs = Set<Int64>()
+    /// The lane of each row whose posted message is not yet written.
+    private var laneOfUnrecordedPost: [Int64: LaneKey] = [:]
 
     init(policy: Config.Delivery) {
         self.policy = policy
@@ -133,9 +135,11 @@ struct DeliverySchedule {
         for waiting in waitingForTarget.removeValue(forKey: target) ?? [] { markReady(waiting) }
     }
 
-    /// A message was posted: later firings of the issue in that channel reply in its thread.
-    mutating func learnParent(_ handle: MessageHandle, lane: LaneKey) {
+    /// A message was posted for row `row`: later firings of the issue in that channel reply in its thread.
+    mutating func learnParent(_ handle: MessageHandle, lane: LaneKey, row: Int64) {
         lanes[lane]?.parents[handle.issueID] = handle
+        lanes[lane]?.unrecordedPosts.insert(row)
+        laneOfUnrecordedPost[row] = lane
     }
 
     /// A 429: nothing in `scope` starts before `until`.
@@ -162,7 +166,10 @@ struct DeliverySchedule {
     /// (`pending`, or `retrying` for a parked retry read back), and a read of the outbox under way at that
     /// moment would queue it again and send it twice.
     mutating func recorded(_ ids: some Sequence<Int64>) {
-        for id in ids { heldIDs.remove(id) }
+        for id in ids {
+            heldIDs.remove(id)
+            if let lane = laneOfUnrecordedPost.removeValue(forKey: id) { lanes[lane]?.unrecordedPosts.remove(id) }
+        }
     }
 
     private mutating func markReady(_ key: LaneKey) {

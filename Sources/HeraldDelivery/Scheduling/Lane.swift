@@ -46,6 +46,9 @@ struct Lane {
     var isReady = false
     /// The first message in this channel, as learned from posts made since start.
     var parents: [Int64: MessageHandle] = [:]
+    /// Rows whose posted message is known here but not yet written to the database: until it is, a row read
+    /// from the database would not see it as its parent, so the lane must not be dropped.
+    var unrecordedPosts: Set<Int64> = []
 
     var kind: DeliveryKind { key.kind }
     var target: TargetKey { TargetKey(kind: key.kind, target: key.target) }
@@ -66,7 +69,7 @@ struct Lane {
 
     /// Nothing queued or in flight, and the channel's burst fully back: dropping the lane loses nothing.
     func isIdle(now: ContinuousClock.Instant) -> Bool {
-        guard isEmpty && inFlight == 0 else { return false }
+        guard isEmpty && inFlight == 0 && unrecordedPosts.isEmpty else { return false }
         guard burst.isFinite else { return true }
         return tokens + (now - refilledAt).seconds / interval >= burst
     }
