@@ -73,24 +73,34 @@ struct Issues: AsyncParsableCommand {
                 throw ValidationError("give exactly one of --for, --events and --forever")
             }
             if let duration, Self.seconds(duration) == nil {
-                throw ValidationError("--for takes 30m, 2h, 24h or a number of seconds, not '\(duration)'")
+                throw ValidationError(
+                    "--for takes 30m, 2h, 24h, 7d or a number of seconds, at most \(IssueAction.maxIgnoreSeconds / 86_400) "
+                        + "days, not '\(duration.prefix(40))'")
             }
-            if let events, events < 1 { throw ValidationError("--events must be 1 or more") }
+            if let events, !(1...IssueAction.maxIgnoreEvents).contains(events) {
+                throw ValidationError("--events must be 1 to \(IssueAction.maxIgnoreEvents)")
+            }
         }
 
+        /// A duration as people type it, in seconds; nil unless it is 1 s to the longest ignore.
         static func seconds(_ text: String) -> Int? {
             let units: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
-            if let unit = text.last.flatMap({ units[$0] }), let count = Int(text.dropLast()), count > 0 { return count * unit }
-            return Int(text).flatMap { $0 > 0 ? $0 : nil }
+            let (count, unit) = text.last.flatMap { units[$0] }.map { (Int(text.dropLast()), $0) } ?? (Int(text), 1)
+            guard let count, count > 0 else { return nil }
+            let (seconds, overflow) = count.multipliedReportingOverflow(by: unit)
+            guard !overflow, seconds <= IssueAction.maxIgnoreSeconds else { return nil }
+            return seconds
         }
 
         func run() async throws {
-            let choice: IssueAction.IgnoreChoice = if let duration {
-                .duration(seconds: Self.seconds(duration)!)
+            let choice: IssueAction.IgnoreChoice
+            if let duration {
+                guard let seconds = Self.seconds(duration) else { throw ValidationError("--for '\(duration.prefix(40))'") }
+                choice = .duration(seconds: seconds)
             } else if let events {
-                .moreEvents(events)
+                choice = .moreEvents(events)
             } else {
-                .forever
+                choice = .forever
             }
             try await target.perform(.ignore(choice))
         }

@@ -21,8 +21,8 @@ struct Serve: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func validate() throws {
-        guard rulesPollInterval >= 0, rulesPollInterval.isFinite else {
-            throw ValidationError("--rules-poll-interval must be 0 or more seconds")
+        guard (0...86_400).contains(rulesPollInterval) else {
+            throw ValidationError("--rules-poll-interval must be 0 to 86400 seconds")
         }
     }
 

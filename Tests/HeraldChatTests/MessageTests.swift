@@ -137,6 +137,11 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
         .ignore(.forever), .assign(email: "alice@example.com"), .unassign, .acknowledge,
     ]
 
+    @Test func theLongestIgnoresAreAccepted() {
+        #expect(IssueAction("ignore:315360000s") == .ignore(.duration(seconds: IssueAction.maxIgnoreSeconds)))
+        #expect(IssueAction("ignore:1000000000events") == .ignore(.moreEvents(IssueAction.maxIgnoreEvents)))
+    }
+
     @Test(arguments: all)
     func valuesRoundTrip(_ action: IssueAction) throws {
         let parsed = try #require(IssueAction.parse(value: action.value(issue: 42)))
@@ -144,7 +149,11 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
         #expect(parsed.action == action)
     }
 
-    @Test(arguments: ["", "42", "42:", "x:resolve", "42:explode", "42:ignore:0s", "42:ignore:-5events", "42:assign:"])
+    @Test(arguments: [
+        "", "42", "42:", "x:resolve", "42:explode", "42:ignore:0s", "42:ignore:-5events", "42:assign:",
+        "42:ignore:315360001s", "42:ignore:9223372036854775807s", "42:ignore:99999999999999999999s",
+        "42:ignore:1000000001events", "42:ignore:9223372036854775807events", "99999999999999999999:resolve",
+    ])
     func malformedValuesAreRejected(_ value: String) {
         #expect(IssueAction.parse(value: value) == nil)
     }

@@ -92,6 +92,11 @@ import Testing
             (#"{"action": "assign:mallory@example.com"}"#, 400, "action"),
             (#"{"by": "alice@example.com"}"#, 400, "action"),
             ("not json", 400, nil),
+            // Numbers beyond the limits once killed the server when the ignore's end was turned into text.
+            (#"{"action": "ignore:9223372036854775807s"}"#, 400, "action"),
+            (#"{"action": "ignore:315360001s"}"#, 400, "action"),
+            (#"{"action": "ignore:99999999999999999999s"}"#, 400, "action"),
+            (#"{"action": "ignore:9223372036854775807events"}"#, 400, "action"),
         ]
         for (body, status, field) in cases {
             let response = try await act(harness, body)

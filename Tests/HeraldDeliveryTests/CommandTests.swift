@@ -132,6 +132,13 @@ import Testing
         let assigned = try await herald(["issues", "assign", "PAYMENTS-1", "--to", "bob@example.com"], in: directory)
         #expect(assigned.status == 0, "\(assigned.output)")
         #expect(assigned.output.hasPrefix("PAYMENTS-1: Assigned to Bob by "))
+        // Durations and counts beyond the limits are refused where they are read; they once overflowed.
+        for arguments in [["--for", "9223372036854775807h"], ["--for", "3651d"], ["--for", "99999999999999999999"],
+                          ["--events", "9223372036854775807"], ["--for", "-5m"]] {
+            let refused = try await herald(["issues", "ignore", "PAYMENTS-1"] + arguments, in: directory)
+            #expect(refused.status != 0 && refused.status < 128, "\(arguments): \(refused.output)")
+            #expect(refused.output.contains("--for") || refused.output.contains("--events"), "\(refused.output)")
+        }
         let both = try await herald(["issues", "ignore", "PAYMENTS-1", "--forever", "--events", "3"], in: directory)
         #expect(both.status != 0)
         #expect(both.output.contains("give exactly one of --for, --events and --forever"))

@@ -177,6 +177,22 @@ import Testing
         herald.signal(SIGTERM)
         #expect(await herald.waitForExit() == 0)
     }
+
+    /// Numbers on the command line are range-checked where they are read: a poll interval of 1e300 once
+    /// crashed the server converting it to a duration.
+    @Test(arguments: ["1e300", "inf", "nan", "-1", "86401"])
+    func anOutOfRangePollIntervalIsRefused(_ value: String) async throws {
+        let directory = TemporaryDirectory()
+        let config = directory.write("herald.yaml", RunningServer.configYAML(directory: directory.path))
+        directory.write("rules/payments.yaml", paymentsRules)
+        let herald = try ChildProcess(
+            ChildProcess.heraldExecutable,
+            ["serve", "--config", config, "--rules", directory.path + "/rules", "--rules-poll-interval=\(value)"],
+            directory: directory.path)
+        let (status, output) = await herald.result()
+        #expect(status != 0 && status < 128, "\(status): \(output)")
+        #expect(output.contains("--rules-poll-interval must be 0 to 86400 seconds"), "\(output)")
+    }
 }
 
 /// Event ids that got a 200, shared by the client tasks.

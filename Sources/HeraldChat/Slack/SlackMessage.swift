@@ -112,7 +112,7 @@ public struct SlackMessage: Sendable {
 
     /// Slack shows the date in each reader's own time zone; the fallback is UTC.
     private static func date(_ date: Date) -> String {
-        "<!date^\(Int(date.timeIntervalSince1970))^{date_short_pretty} at {time}|\(Timestamp.text(date))>"
+        "<!date^\(Int(saturating: date.timeIntervalSince1970))^{date_short_pretty} at {time}|\(Timestamp.text(date))>"
     }
 
     private static func footer(_ alert: AlertMessage) -> String {

@@ -21,6 +21,16 @@ public enum IssueAction: Sendable, Hashable, CustomStringConvertible {
         case forever
     }
 
+    /// The longest an issue may be ignored for, in seconds (ten years), and the most events it may be ignored
+    /// until: values from buttons, the admin API and the command line are checked against these where they
+    /// are read, so no later arithmetic on them can overflow.
+    public static let maxIgnoreSeconds = 10 * 365 * 86_400
+    public static let maxIgnoreEvents = 1_000_000_000
+
+    /// What the text form allows, for error messages.
+    public static let spelledOut = "resolve, resolve_next_release, unresolve, ignore:<seconds>s (1 to \(maxIgnoreSeconds)), "
+        + "ignore:<count>events (1 to \(maxIgnoreEvents)), ignore:forever, assign:<email>, unassign or ack"
+
     /// The Ignore menu, in the order it is shown.
     public static let ignoreMenu: [(label: String, choice: IgnoreChoice)] = [
         ("for 30 minutes", .duration(seconds: 1_800)),
@@ -65,10 +75,14 @@ public enum IssueAction: Sendable, Hashable, CustomStringConvertible {
         case "ack": self = .acknowledge
         case "ignore:forever": self = .ignore(.forever)
         case _ where text.hasPrefix("ignore:") && text.hasSuffix("events"):
-            guard let count = Int(text.dropFirst(7).dropLast(6)), count > 0 else { return nil }
+            guard let count = Int(text.dropFirst(7).dropLast(6)), (1...Self.maxIgnoreEvents).contains(count) else {
+                return nil
+            }
             self = .ignore(.moreEvents(count))
         case _ where text.hasPrefix("ignore:") && text.hasSuffix("s"):
-            guard let seconds = Int(text.dropFirst(7).dropLast()), seconds > 0 else { return nil }
+            guard let seconds = Int(text.dropFirst(7).dropLast()), (1...Self.maxIgnoreSeconds).contains(seconds) else {
+                return nil
+            }
             self = .ignore(.duration(seconds: seconds))
         case _ where text.hasPrefix("assign:") && text.count > 7:
             self = .assign(email: String(text.dropFirst(7)))

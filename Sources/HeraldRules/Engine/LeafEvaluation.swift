@@ -69,7 +69,7 @@ extension Filter {
             let values = field!.values(of: event)
             return values.isEmpty ? "not set" : values.map { "\"\($0)\"" }.joined(separator: ", ")
         case .age:
-            let age = max(0, Int(context.now.timeIntervalSince(context.issue.firstSeen)))
+            let age = max(0, Int(saturating: context.now.timeIntervalSince(context.issue.firstSeen)))
             return "first seen \(TimeSpan(seconds: age)) ago"
         case .occurrences: return "seen \(context.issue.timesSeen) times"
         case .assignedTo: return context.issue.assignee.map { "assigned to \($0)" } ?? "unassigned"

@@ -156,8 +156,7 @@ struct AdminRoutes {
         }
         guard let action = IssueAction(text) else {
             throw APIError.badRequest(
-                "unknown action '\(text.prefix(60))'; expected resolve, resolve_next_release, unresolve, ignore:<seconds>s, "
-                    + "ignore:<count>events, ignore:forever, assign:<email>, unassign or ack", field: "action")
+                "unknown action '\(text.prefix(60))'; expected \(IssueAction.spelledOut)", field: "action")
         }
         var user: Config.User?
         if let email = json["by"] {
