@@ -68,6 +68,8 @@ public actor Dispatcher: Service {
     public func run() async throws {
         do {
             try await courier.loadChannels(from: store)
+        } catch is CancellationError {
+            return
         } catch {
             logger.error("cannot read known channel ids; they will be looked up again", metadata: ["error": "\(error)"])
         }

@@ -46,14 +46,18 @@ public struct HeraldServer: Sendable {
     public let dispatcher: Dispatcher
     public let actions: IssueActions
     public let http: HTTPClient
+    /// Held while the server exists: one server per database.
+    public let lock: ServerLock
     let signer: ButtonSigner
     let courier: Courier
     public let options: ServerOptions
 
-    /// Opens the store and loads the rules; a rule or storage error here stops the start.
+    /// Takes the database's lock, opens the store and loads the rules; a rule or storage error, or another
+    /// server on the same database, stops the start before anything is read or written.
     public init(config: Config, options: ServerOptions) throws {
         self.config = config
         self.options = options
+        lock = try ServerLock(databasePath: config.storage.sqlite)
         store = try Store(
             path: config.storage.sqlite,
             configuration: Store.Configuration(
@@ -75,6 +79,21 @@ public struct HeraldServer: Sendable {
         pipeline = IngestPipeline(
             store: store, rules: rules, metrics: metrics, logger: options.logger, capacity: config.server.ingestQueue,
             deliveriesQueued: { dispatcher.rowsAdded() })
+    }
+
+    /// What people should read when the server stops with `error`: a listener that could not bind names its
+    /// address and the reason, anything else is described as it is.
+    public static func describe(_ error: any Error, config: Config) -> String {
+        if let error = error as? IOError {
+            let address = "\(config.server.host):\(config.server.port)"
+            return switch error.errnoCode {
+            case EADDRINUSE: "cannot listen on \(address): another program is using that port (server.port in the config)"
+            case EACCES: "cannot listen on \(address): permission denied (ports below 1024 need privileges)"
+            case EADDRNOTAVAIL: "cannot listen on \(address): this machine has no such address (server.host)"
+            default: "cannot listen on \(address): \(error)"
+            }
+        }
+        return String(describing: error)
     }
 
     /// The Hummingbird application with Herald's routes and services; `onServerRunning` gets the bound port.
@@ -104,6 +123,7 @@ public struct HeraldServer: Sendable {
             router: router,
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
             services: [
+                lock,
                 dispatcher,
                 pipeline,
                 deferred,

@@ -64,6 +64,17 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// `result()`, but a program still running after `limit` is killed (its status then reads as SIGKILL), so a
+    /// program that never ends fails a test instead of hanging the suite.
+    public func result(within limit: Duration) async -> (status: Int32, output: String) {
+        let killer = Task { [self] in
+            try await Task.sleep(for: limit)
+            signal(SIGKILL)
+        }
+        defer { killer.cancel() }
+        return await result()
+    }
+
     /// Waits for the program to end and for the last of its output; its exit status and all it printed.
     public func result() async -> (status: Int32, output: String) {
         let status = await waitForExit()

@@ -36,8 +36,7 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "herald")
-        let config: Config
-        config = try options.load()
+        let config = try options.load()
         let server: HeraldServer
         do {
             let poll: Duration? = rulesPollInterval > 0 ? .milliseconds(Int64(rulesPollInterval * 1_000)) : nil
@@ -46,10 +45,17 @@ struct Serve: AsyncParsableCommand {
         } catch let diagnostics as Diagnostics {
             printError(diagnostics.description)
             throw failure("herald: the rules have errors; fix them and start again")
+        } catch let held as ServerLock.Held {
+            throw failure("herald: \(held)")
         }
         // SIGTERM and SIGINT stop the server gracefully: it stops accepting, finishes requests in flight,
-        // commits what they sent, and exits 0.
-        try await server.application().runService()
+        // commits what they sent, and exits 0. Any part that fails to start (the listener, a service) stops
+        // the whole process, with the reason, and exit status 1.
+        do {
+            try await server.application().runService()
+        } catch {
+            throw failure("herald: stopped: \(HeraldServer.describe(error, config: config))")
+        }
     }
 }
 

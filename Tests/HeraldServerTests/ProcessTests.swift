@@ -178,6 +178,50 @@ import Testing
         #expect(await herald.waitForExit() == 0)
     }
 
+    /// A second server on the same database is refused before it reads or writes anything, and one that
+    /// cannot listen stops at once with the reason: neither runs on half-started, and the first keeps serving.
+    @Test func aServerThatCannotStartStopsAtOnceWithTheReason() async throws {
+        let directory = TemporaryDirectory()
+        let config = directory.write("herald.yaml", RunningServer.configYAML(directory: directory.path))
+        directory.write("rules/payments.yaml", paymentsRules)
+        let first = try ChildProcess(
+            ChildProcess.heraldExecutable, ["serve", "--config", config, "--rules", directory.path + "/rules"],
+            directory: directory.path)
+        let port = try #require(try await first.waitForOutput(#"address=127\.0\.0\.1:(\d+)"#).flatMap { Int($0) })
+
+        let sameDatabase = try ChildProcess(
+            ChildProcess.heraldExecutable, ["serve", "--config", config, "--rules", directory.path + "/rules"],
+            directory: directory.path)
+        let (refused, refusal) = await sameDatabase.result(within: .seconds(60))
+        #expect(refused == 1, "\(refusal)")
+        #expect(refusal.contains("another herald serve is using this database"), "\(refusal)")
+        #expect(refusal.contains("process \(first.processIdentifier)"), "\(refusal)")
+
+        // Its own database, the first one's port.
+        let other = TemporaryDirectory()
+        let samePort = other.write("herald.yaml", RunningServer.configYAML(directory: other.path)
+            .replacingOccurrences(of: "  port: 0", with: "  port: \(port)"))
+        let second = try ChildProcess(
+            ChildProcess.heraldExecutable, ["serve", "--config", samePort, "--rules", directory.path + "/rules"],
+            directory: other.path)
+        let (status, output) = await second.result(within: .seconds(60))
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("herald: stopped: cannot listen on 127.0.0.1:\(port): another program is using that port"),
+                "\(output)")
+
+        let health = try await HTTPTestRequest("GET", "/healthz").send(port: port)
+        #expect(health.status == 200)
+        first.signal(SIGTERM)
+        #expect(await first.waitForExit() == 0, "\(first.text)")
+        // The lock goes with the process: a new server starts on the same database.
+        let third = try ChildProcess(
+            ChildProcess.heraldExecutable, ["serve", "--config", config, "--rules", directory.path + "/rules"],
+            directory: directory.path)
+        #expect(try await third.waitForOutput(#"address=127\.0\.0\.1:(\d+)"#) != nil, "\(third.text)")
+        third.signal(SIGTERM)
+        #expect(await third.waitForExit() == 0)
+    }
+
     /// Numbers on the command line are range-checked where they are read: a poll interval of 1e300 once
     /// crashed the server converting it to a duration.
     @Test(arguments: ["1e300", "inf", "nan", "-1", "86401"])
@@ -189,7 +233,7 @@ import Testing
             ChildProcess.heraldExecutable,
             ["serve", "--config", config, "--rules", directory.path + "/rules", "--rules-poll-interval=\(value)"],
             directory: directory.path)
-        let (status, output) = await herald.result()
+        let (status, output) = await herald.result(within: .seconds(60))
         #expect(status != 0 && status < 128, "\(status): \(output)")
         #expect(output.contains("--rules-poll-interval must be 0 to 86400 seconds"), "\(output)")
     }
