@@ -130,6 +130,16 @@ private let rejected: [RejectedRequest] = [
                                  body: Array(Compression.gzip(envelope).dropLast(9))),
         status: 400, field: "body", message: "cannot be decompressed", reason: "bad_request"),
     RejectedRequest(
+        name: "bytes after the end of the gzip data",
+        request: HTTPTestRequest("POST", "/api/1/envelope/", headers: [sentryAuth, ("Content-Encoding", "gzip")],
+                                 body: Compression.gzip(envelope) + [0, 1, 2]),
+        status: 400, field: "body", message: "3 bytes follow the end of the compressed data", reason: "bad_request"),
+    RejectedRequest(
+        name: "bytes after the end of the deflate data",
+        request: HTTPTestRequest("POST", "/api/1/envelope/", headers: [sentryAuth, ("Content-Encoding", "deflate")],
+                                 body: Compression.zlib(envelope) + Compression.zlib(envelope)),
+        status: 400, field: "body", message: "follow the end of the compressed data", reason: "bad_request"),
+    RejectedRequest(
         name: "unsupported encoding",
         request: HTTPTestRequest("POST", "/api/1/envelope/", headers: [sentryAuth, ("Content-Encoding", "br")], body: envelope),
         status: 415, field: "Content-Encoding", message: "'br' is not supported", reason: "unsupported_encoding"),

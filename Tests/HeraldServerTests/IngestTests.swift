@@ -113,6 +113,24 @@ func hexID(_ number: Int) -> String {
         try await server.stop()
     }
 
+    /// A gzip body of several members is their concatenation (RFC 1952), as gunzip reads it: the second
+    /// member, here holding the envelope's second event, was once dropped without a word.
+    @Test func aGzipBodyOfSeveralMembersIsReadWhole() async throws {
+        let server = try await RunningServer(rules: [:])
+        let plain = Envelope.build(items: [
+            ("event", Envelope.errorEvent(id: hexID(6), value: "first")),
+            ("event", Envelope.errorEvent(id: hexID(7), value: "second")),
+        ])
+        let middle = plain.count / 2
+        let body = Compression.gzip(Array(plain[..<middle])) + Compression.gzip(Array(plain[middle...]))
+        let response = try await server.send(HTTPTestRequest(
+            "POST", "/api/1/envelope/", headers: [sentryAuth, ("Content-Encoding", "gzip")], body: body))
+        #expect(response.status == 200, "\(response.text)")
+        #expect(try await server.server.store.hasEvent(project: 1, eventID: hexID(6)))
+        #expect(try await server.server.store.hasEvent(project: 1, eventID: hexID(7)))
+        try await server.stop()
+    }
+
     @Test func eventsFromOneCodePathGroupTogether() async throws {
         let server = try await RunningServer(rules: [:])
         let events = [

@@ -7,6 +7,17 @@ enum BodyDecompression {
     enum Failure: Error, Equatable {
         case tooLarge
         case corrupt(String)
+        /// The compressed data ended with this many bytes still to come.
+        case trailing(Int)
+
+        /// What the client is told after "cannot be decompressed".
+        var reason: String? {
+            switch self {
+            case .tooLarge: nil
+            case .corrupt(let reason): reason
+            case .trailing(let count): "\(count) bytes follow the end of the compressed data"
+            }
+        }
     }
 
     /// `deflate` is zlib-wrapped by the HTTP spec, but some clients send raw deflate; both are accepted.
@@ -15,7 +26,7 @@ enum BodyDecompression {
         case .identity:
             return input
         case .gzip:
-            return try inflate(input, windowBits: 15 + 16, limit: limit)
+            return try inflate(input, windowBits: 15 + 16, limit: limit, members: true)
         case .deflate:
             do {
                 return try inflate(input, windowBits: 15, limit: limit)
@@ -25,7 +36,14 @@ enum BodyDecompression {
         }
     }
 
-    private static func inflate(_ input: [UInt8], windowBits: Int32, limit: Int) throws(Failure) -> [UInt8] {
+    /// Bytes after the end of the compressed data: refused rather than dropped in silence.
+    private static let trailingData = Z_BUF_ERROR - 101
+
+    /// With `members`, a body of several gzip members (RFC 1952 §2.2) inflates to their concatenation, as
+    /// gunzip does; anything else after the end of the data is an error.
+    private static func inflate(_ input: [UInt8], windowBits: Int32, limit: Int, members: Bool = false)
+        throws(Failure) -> [UInt8]
+    {
         var stream = z_stream()
         guard herald_inflate_init(&stream, windowBits) == Z_OK else { throw .corrupt("zlib could not start") }
         defer { inflateEnd(&stream) }
@@ -45,7 +63,12 @@ enum BodyDecompression {
                 if output.count + produced > limit { return Z_BUF_ERROR - 100 }
                 output.append(contentsOf: chunk[0..<produced])
                 switch result {
-                case Z_STREAM_END: return Z_STREAM_END
+                case Z_STREAM_END:
+                    guard stream.avail_in > 0 else { return Z_STREAM_END }
+                    let next = stream.next_in
+                    guard members, stream.avail_in >= 2, let next, next[0] == 0x1F, next[1] == 0x8B,
+                        inflateReset(&stream) == Z_OK
+                    else { return trailingData }
                 case Z_OK: if stream.avail_in == 0 && produced == 0 { return Z_BUF_ERROR }
                 default: return result
                 }
@@ -55,6 +78,7 @@ enum BodyDecompression {
         case Z_STREAM_END: return output
         case Z_BUF_ERROR - 100: throw .tooLarge
         case Z_BUF_ERROR: throw .corrupt("the compressed body is truncated")
+        case trailingData: throw .trailing(Int(stream.avail_in))
         default: throw .corrupt(stream.msg.map { String(cString: $0) } ?? "zlib error \(status)")
         }
     }

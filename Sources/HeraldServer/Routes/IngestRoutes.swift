@@ -113,8 +113,9 @@ struct IngestRoutes {
             return try BodyDecompression.inflate(Array(buffer.readableBytesView), encoding: encoding, limit: maxBodyBytes)
         } catch .tooLarge {
             throw tooLarge(decompressed: true)
-        } catch .corrupt(let reason) {
-            throw APIError.badRequest("the \(encoding) body cannot be decompressed: \(reason)", field: "body")
+        } catch {
+            throw APIError.badRequest(
+                "the \(encoding) body cannot be decompressed: \(error.reason ?? "corrupt")", field: "body")
         }
     }
 
