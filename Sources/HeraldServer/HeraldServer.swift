@@ -111,7 +111,9 @@ public struct HeraldServer: Sendable {
         let desk = ChatAlertDesk(config: config, pipeline: pipeline, store: store)
         let callbacks = CallbackHandler(actions: actions, desk: desk, logger: options.logger)
         let deferred = DeferredWork()
-        SlackRoutes(callbacks: callbacks, http: http, directory: SlackDirectory(), deferred: deferred).register(on: router)
+        SlackRoutes(
+            callbacks: callbacks, http: http, directory: SlackDirectory(), deferred: deferred, replays: SlackReplayGuard()
+        ).register(on: router)
         MattermostRoutes(callbacks: callbacks, courier: courier, store: store, signer: signer).register(on: router)
 
         let logger = options.logger

@@ -51,3 +51,35 @@ import Testing
         #expect(FormBody.parse(Array("text=alert+payments+Card%20failed".utf8))["text"] == "alert payments Card failed")
     }
 }
+
+@Suite struct SlackReplayGuardTests {
+    @Test func aSignedRequestCountsOnceWithinItsWindow() {
+        let guard_ = SlackReplayGuard()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let body = Array("text=alert".utf8)
+        #expect(guard_.isFirst(timestamp: "1800000000", body: body, now: now))
+        #expect(!guard_.isFirst(timestamp: "1800000000", body: body, now: now.addingTimeInterval(299)))
+        // Another body, or another timestamp, is another request.
+        #expect(guard_.isFirst(timestamp: "1800000000", body: Array("text=alert2".utf8), now: now))
+        #expect(guard_.isFirst(timestamp: "1800000001", body: body, now: now))
+    }
+}
+
+@Suite struct SlackResponseURLCheckTests {
+
+    @Test(arguments: [
+        ("https://hooks.slack.com/actions/T0/1/abc", true),
+        ("https://hooks.slack.com:443/actions/T0/1/abc", true),
+        ("http://hooks.slack.com/actions/T0/1/abc", false),
+        ("https://hooks.slack.com.evil.example/x", false),
+        ("https://evil.example/hooks.slack.com", false),
+        ("http://127.0.0.1:8123/slack/responses/1", true),
+        ("http://127.0.0.1:8124/slack/responses/1", false),
+        ("http://169.254.169.254/latest/meta-data", false),
+        ("not a url", false),
+        ("", false),
+    ])
+    func onlySlackOrTheConfiguredAPIHost(_ url: String, _ allowed: Bool) {
+        #expect(SlackClient.isResponseURL(url, apiURL: "http://127.0.0.1:8123/api") == allowed)
+    }
+}

@@ -4,6 +4,8 @@ import HeraldChat
 import HeraldCore
 import HeraldStore
 import HeraldTestSupport
+import Hummingbird
+import Synchronization
 import Testing
 
 /// Button clicks from Slack, signed here with swift-crypto directly (not with Herald's signer).
@@ -14,13 +16,13 @@ struct SlackClicks {
     func request(
         team: String = "T0ACME", user: String, value: String, actionTS: String = UUID().uuidString,
         response: String = UUID().uuidString, timestamp: Int = Int(Date().timeIntervalSince1970),
-        secret: String = "signing", signature: String? = nil
+        secret: String = "signing", signature: String? = nil, responseURL: String? = nil
     ) -> HTTPTestRequest {
         let payload: [String: Any] = [
             "type": "block_actions", "user": ["id": user, "username": user.lowercased(), "team_id": team],
             "team": ["id": team, "domain": "example"], "api_app_id": "A0HERALD",
             "container": ["type": "message", "message_ts": "1700000000.000001", "channel_id": "CACME1"],
-            "response_url": harness.chat.slackResponseURL(response), "trigger_id": "123.456.abc",
+            "response_url": responseURL ?? harness.chat.slackResponseURL(response), "trigger_id": "123.456.abc",
             "actions": [["action_id": "resolve", "block_id": "herald:1", "type": "button", "value": value,
                          "action_ts": actionTS]],
         ]
@@ -185,6 +187,35 @@ struct SlackClicks {
         // Two actions: two updates and two replies per message, no more.
         #expect(harness.chat.messages.filter { $0.threadRef == nil }.allSatisfy { $0.updates == 2 })
         #expect(harness.chat.messages.filter { $0.threadRef != nil }.count == 6)
+        try await harness.stop()
+    }
+}
+
+/// The response_url comes in the request body; Herald answers only at Slack's own hosts (or the configured
+/// API's, as here with the double), never wherever a request says.
+@Suite struct SlackResponseURLTests {
+    @Test func answersGoOnlyToSlack() async throws {
+        let harness = try await Harness.start(rules: SlackInteractionTests.rules)
+        try await harness.send()
+        _ = try await harness.settled()
+        let elsewhere = Mutex(0)
+        let router = Router()
+        router.post("/**") { _, _ in
+            elsewhere.withLock { $0 += 1 }
+            return Response(status: .ok)
+        }
+        let trap = await LoopbackServer(router: router)
+        let clicks = SlackClicks(harness: harness)
+        let value = IssueAction.resolve.value(issue: 1)
+        // An unknown person is always answered: once at another address, once at Slack's.
+        let foreign = try await harness.server.send(clicks.request(
+            user: "U0EVE", value: value, responseURL: "http://127.0.0.1:\(trap.port)/steal"))
+        #expect(foreign.status == 200)
+        #expect(try await harness.server.send(clicks.request(user: "U0EVE", value: value, response: "slack")).status == 200)
+        try await eventually("the answer at Slack's address") { !clicks.answers("slack").isEmpty }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(elsewhere.withLock { $0 } == 0)
+        try await trap.stop()
         try await harness.stop()
     }
 }

@@ -50,6 +50,24 @@ import Testing
                 + "&response_url=x&trigger_id=123.456.abc&api_app_id=A0HERALD"))
     }
 
+    /// Slack's signature has no nonce: the same signed command sent again within its window is refused.
+    @Test func aReplayedCommandRaisesNothingMore() async throws {
+        let harness = try await start()
+        let body = "token=x&team_id=T0ACME&channel_id=C0RANDOM&channel_name=random&user_id=U0BOB&user_name=bob"
+            + "&command=%2Fherald&text=alert%20payments%20Replayed&trigger_id=1.2.3"
+        let request = signed("/slack/commands", body)
+        let first = try await harness.server.send(request)
+        #expect((first.json["text"] as? String)?.hasPrefix("Raised PAYMENTS-1") == true, "\(first.text)")
+        for _ in 0..<3 {
+            let again = try await harness.server.send(request)
+            #expect(again.status == 200)
+            #expect(again.json["text"] as? String == "Herald has already taken this command.")
+        }
+        let issue = try await harness.server.admin("/api/v1/issues/PAYMENTS-1")
+        #expect(issue.json["times_seen"] as? Int == 1)
+        try await harness.stop()
+    }
+
     @Test func anAlertFromSlackReachesTheChannelsItsRulesName() async throws {
         let harness = try await start()
         let raised = try await slack(harness, user: "U0BOB", text: "alert payments Checkout is down")
@@ -69,6 +87,11 @@ import Testing
 
         let status = try await slack(harness, user: "U0CAROL", text: "status PAYMENTS-1")
         #expect((status.json["text"] as? String)?.contains("*PAYMENTS-1* Checkout is down — unresolved") == true)
+        // People Herald does not know see issues only where the project takes their alerts.
+        let hidden = try await slack(harness, user: "U0EVE", channel: "random", text: "status PAYMENTS-1")
+        #expect(hidden.json["text"] as? String == "There is no issue `PAYMENTS-1` that you may see here.")
+        let open = try await slack(harness, user: "U0EVE", channel: "incidents", text: "status PAYMENTS-1")
+        #expect((open.json["text"] as? String)?.contains("*PAYMENTS-1* Checkout is down") == true)
         let help = try await slack(harness, user: "U0EVE", text: "help")
         #expect((help.json["text"] as? String)?.hasPrefix("`/herald alert <project> <title>`") == true)
         let odd = try await slack(harness, user: "U0BOB", text: "explode now")

@@ -64,8 +64,23 @@ public struct SlackClient: Sendable {
         _ = try await call("views.open", body: Array(JSONWriter.text(["trigger_id": triggerID, "view": view]).utf8))
     }
 
+    /// Whether `url` may be an interaction's `response_url`: https on Slack's hooks host, or on the host of the
+    /// workspace's configured API. The URL arrives in the request body, so without this check anyone able to
+    /// get a signed request through could make Herald post to any address.
+    public static func isResponseURL(_ url: String, apiURL: String) -> Bool {
+        guard let components = URLComponents(string: url), let host = components.host?.lowercased() else { return false }
+        if components.scheme == "https" && (host == "hooks.slack.com" || host.hasSuffix(".slack.com")) { return true }
+        guard let api = URLComponents(string: apiURL) else { return false }
+        return components.scheme == api.scheme && host == api.host?.lowercased() && components.port == api.port
+    }
+
     /// Posts to an interaction's `response_url`: an ephemeral answer to the person who clicked.
     public func respond(to url: String, ephemeral text: String) async throws(ChatFailure) {
+        guard Self.isResponseURL(url, apiURL: workspace.apiURL) else {
+            throw .permanent(
+                code: ChatFailure.Code.invalidRequest,
+                detail: "the response_url names \(URLComponents(string: url)?.host ?? "no host"), which is not Slack's")
+        }
         let body = Array(JSONWriter.text([
             "response_type": "ephemeral", "replace_original": false, "text": text,
         ] as [String: any Sendable]).utf8)

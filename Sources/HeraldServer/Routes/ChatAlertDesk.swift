@@ -80,15 +80,27 @@ struct ChatAlertDesk: Sendable {
     func answer(_ command: ChatCommand, from requester: Requester) async -> String {
         switch command {
         case .alert(let project, let title): await raise(project: project, title: title, by: requester)
-        case .status(let reference): await status(reference)
+        case .status(let reference): await status(reference, for: requester)
         case .help, .form: ChatCommand.usage
         case .invalid(let problem): problem + "\n" + ChatCommand.usage
         }
     }
 
-    /// `/herald status <short id>`.
-    func status(_ reference: String) async -> String {
-        guard let issue = try? await store.issue(reference) else { return "There is no issue `\(reference.prefix(40))`." }
+    /// Whether the requester may see a project's issues from chat: a Herald user may (stakeholders follow
+    /// issues too); anyone else only where the project takes alerts from people Herald does not know.
+    func maySee(project: Config.Project, _ requester: Requester) -> Bool {
+        if requester.user != nil { return true }
+        let alerts = project.chatAlerts
+        return alerts.allowUnlinkedUsers
+            && alerts.allows(channelID: requester.channelID, channelName: requester.channelName)
+    }
+
+    /// `/herald status <short id>`, for those who may see the issue's project; to anyone else an issue they
+    /// may not see reads as one that does not exist.
+    func status(_ reference: String, for requester: Requester) async -> String {
+        guard let issue = try? await store.issue(reference),
+            let project = config.project(id: issue.projectID), maySee(project: project, requester)
+        else { return "There is no issue `\(reference.prefix(40))` that you may see here." }
         var text = "\(issue.level.emoji) *\(issue.shortID)* \(issue.title) — \(issue.stateDescription)"
         text += "\nEvents: \(issue.timesSeen) · Users: \(issue.usersSeen) · Last seen: \(Timestamp.text(issue.lastSeen))"
         text += "\n\(config.server.publicURL)/issues/\(issue.id)"

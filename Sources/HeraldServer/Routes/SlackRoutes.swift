@@ -20,6 +20,7 @@ struct SlackRoutes {
     let http: HTTPClient
     let directory: SlackDirectory
     let deferred: DeferredWork
+    let replays: SlackReplayGuard
 
     private var config: Config { callbacks.config }
     private var desk: ChatAlertDesk { callbacks.desk }
@@ -34,19 +35,23 @@ struct SlackRoutes {
         }
     }
 
-    /// The raw body, once its signature is checked.
-    private func verifiedBody(_ request: Request) async throws -> [UInt8] {
+    /// The raw body, once its signature is checked; nil for a signed request already taken (a replay).
+    private func verifiedBody(_ request: Request) async throws -> [UInt8]? {
         let body = Array(buffer: try await request.body.collect(upTo: 1 << 20))
         guard let secret = config.slack?.signingSecret else {
             throw APIError(.unauthorized, "slack.signing_secret is not configured, so Slack requests cannot be verified",
                            reason: "unauthorized")
         }
+        let timestamp = request.headers[Self.timestampHeader]
         let verdict = SlackSignature(secret: secret.value).verify(
-            timestamp: request.headers[HTTPField.Name("X-Slack-Request-Timestamp")!],
-            signature: request.headers[HTTPField.Name("X-Slack-Signature")!], body: body)
-        guard verdict == .valid else {
+            timestamp: timestamp, signature: request.headers[Self.signatureHeader], body: body)
+        guard verdict == .valid, let timestamp else {
             logger.warning("refused a Slack request", metadata: ["reason": "\(verdict)"])
             throw APIError(.unauthorized, "bad Slack signature: \(verdict)", reason: "unauthorized")
+        }
+        guard replays.isFirst(timestamp: timestamp, body: body) else {
+            logger.warning("ignored a Slack request already taken (a replay within the signature's window)")
+            return nil
         }
         return body
     }
@@ -59,7 +64,7 @@ struct SlackRoutes {
     }
 
     private func interaction(_ request: Request) async throws -> Response {
-        let body = try await verifiedBody(request)
+        guard let body = try await verifiedBody(request) else { return Response(status: .ok) }
         guard let interaction = FormBody.parse(body)["payload"].flatMap(SlackInteraction.init(payload:)) else {
             throw APIError.badRequest("expected a form with a JSON 'payload'", field: "payload")
         }
@@ -105,7 +110,10 @@ struct SlackRoutes {
     /// `POST /slack/commands`: `/herald alert | status | help`, and `/herald` alone opens a form. Every answer
     /// is an ephemeral message; a refusal says why, never with an error status.
     private func command(_ request: Request) async throws -> Response {
-        let command = SlashCommandRequest(form: FormBody.parse(try await verifiedBody(request)))
+        guard let body = try await verifiedBody(request) else {
+            return try ephemeral("Herald has already taken this command.")
+        }
+        let command = SlashCommandRequest(form: FormBody.parse(body))
         let workspace = try workspace(team: command.teamID)
         let client = SlackClient(workspace: workspace, http: http)
         let person = await directory.user(command.userID, team: command.teamID, config: config, client: client)
@@ -124,6 +132,9 @@ struct SlackRoutes {
         }
         return try ephemeral(await desk.answer(command.command, from: requester))
     }
+
+    private static let timestampHeader = HTTPField.Name("X-Slack-Request-Timestamp")!
+    private static let signatureHeader = HTTPField.Name("X-Slack-Signature")!
 
     private func ephemeral(_ text: String) throws -> Response {
         try JSONResponse(["response_type": "ephemeral", "text": text])
