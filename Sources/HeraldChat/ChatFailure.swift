@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldHTTP
 
 /// Why a request to a chat platform or webhook did not succeed, sorted by what delivery should do next.
@@ -107,5 +108,6 @@ extension Double {
 
 /// The JSON object a platform answered with, or nil when the body is not one.
 func jsonObject(_ body: [UInt8]) -> [String: Any]? {
-    (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    guard (try? JSONShape.check(body)) != nil else { return nil }
+    return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
 }

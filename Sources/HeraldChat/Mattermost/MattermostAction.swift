@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 /// The JSON Mattermost posts when someone clicks a button or picks a menu option on Herald's post: who
 /// clicked, the post, and the button's context as Herald signed it.
@@ -47,7 +48,8 @@ public struct MattermostAction: Decodable, Sendable {
 
     /// Reads a request body; nil when it is not Mattermost's JSON with a context.
     public init?(body: [UInt8]) {
-        guard let decoded = try? JSONDecoder().decode(Self.self, from: Data(body)) else { return nil }
+        guard (try? JSONShape.check(body)) != nil, let decoded = try? JSONDecoder().decode(Self.self, from: Data(body))
+        else { return nil }
         self = decoded
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 /// The JSON `payload` of a Slack interaction request: a click on a button or menu (`block_actions`) or a
 /// modal's submission (`view_submission`). Only what Herald reads is declared; anything else Slack sends is
@@ -66,7 +67,9 @@ public struct SlackInteraction: Decodable, Sendable {
 
     /// Reads the form field `payload`; nil when it is not Slack's JSON.
     public init?(payload: String) {
-        guard let decoded = try? JSONDecoder().decode(Self.self, from: Data(payload.utf8)) else { return nil }
+        guard (try? JSONShape.check(payload.utf8)) != nil,
+            let decoded = try? JSONDecoder().decode(Self.self, from: Data(payload.utf8))
+        else { return nil }
         self = decoded
     }
 

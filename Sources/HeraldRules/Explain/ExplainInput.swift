@@ -29,6 +29,11 @@ public struct ExplainInput: Sendable {
     }
 
     public init(json: Data, now defaultNow: Date = Date()) throws(InvalidInput) {
+        do {
+            try JSONShape.check(json)
+        } catch {
+            throw InvalidInput(description: error.description)
+        }
         let decoder = JSONDecoder()
         do {
             let event = try decoder.decode(Event.self, from: json)

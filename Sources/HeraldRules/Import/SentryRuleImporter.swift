@@ -32,6 +32,7 @@ public struct SentryRuleImporter: Sendable {
     public func convert(json: Data) throws(ImportError) -> Result {
         let root: JSONValue
         do {
+            try JSONShape.check(json)
             root = try JSONDecoder().decode(JSONValue.self, from: json)
         } catch {
             throw ImportError(description: "not valid JSON: \(error.localizedDescription)")

@@ -5,6 +5,7 @@ import HeraldCore
 enum EventDecoding {
     /// A Sentry event as SDKs send it: lenient about fields Herald does not read.
     static func sentryEvent(_ payload: Data, fallbackID: String?, field: String) throws(APIError) -> Event {
+        try checkShape(payload, field: field)
         var event: Event
         do {
             event = try JSONDecoder().decode(Event.self, from: payload)
@@ -18,6 +19,7 @@ enum EventDecoding {
     /// An event in Herald's own format (`POST /api/v1/events`): strict, so a typo is an error, not a
     /// silently missing field.
     static func heraldEvent(_ payload: Data) throws(APIError) -> Event {
+        try checkShape(payload, field: "")
         let body: HeraldEventBody
         do {
             body = try JSONDecoder().decode(HeraldEventBody.self, from: payload)
@@ -30,6 +32,15 @@ enum EventDecoding {
         }
         event.eventID = try eventID(event.eventID, field: "event_id")
         return event
+    }
+
+    /// Refuses JSON beyond the shape limits before it reaches a decoder (see `JSONShape`).
+    static func checkShape(_ payload: Data, field: String) throws(APIError) {
+        do {
+            try JSONShape.check(payload)
+        } catch {
+            throw .badRequest("\(error); Herald refuses such events", field: field.isEmpty ? nil : field)
+        }
     }
 
     /// The event id as 32 lowercase hex digits: a UUID's dashes are dropped, a missing id is made up.

@@ -62,7 +62,8 @@ struct SentryEnvelope {
 
     /// A header line as `T`; an empty line is an empty object. Other keys are ignored, as Sentry does.
     private static func decode<T: Decodable>(_ type: T.Type, _ bytes: ArraySlice<UInt8>) -> T? {
-        try? JSONDecoder().decode(T.self, from: bytes.isEmpty ? Data("{}".utf8) : Data(bytes))
+        guard (try? JSONShape.check(bytes)) != nil else { return nil }
+        return try? JSONDecoder().decode(T.self, from: bytes.isEmpty ? Data("{}".utf8) : Data(bytes))
     }
 
     private struct EnvelopeHeader: Decodable {

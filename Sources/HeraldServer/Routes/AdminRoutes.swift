@@ -148,7 +148,9 @@ struct AdminRoutes {
             throw APIError(.notFound, "no issue '\(reference.prefix(40))'", reason: "not_found")
         }
         let body = try await request.body.collect(upTo: 64 << 10)
-        guard let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] else {
+        guard (try? JSONShape.check(body.readableBytesView)) != nil,
+            let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
+        else {
             throw APIError.badRequest("the body must be a JSON object such as {\"action\": \"resolve\"}")
         }
         guard let text = json["action"] as? String else {
