@@ -201,6 +201,11 @@ public struct Config: Sendable {
         public var maxBodyBytes: Int
         /// Events accepted but not yet committed; past this, ingestion answers 429.
         public var ingestQueue: Int
+        /// How long an ingest request's body may take to arrive, in seconds: a client that sends it slower is
+        /// answered 408 and its place in the ingest queue is freed.
+        public var bodyTimeout: Double = 30
+        /// How long a connection may stay idle, in seconds, before it is closed.
+        public var idleTimeout: Double = 75
 
         public init(
             host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil,

@@ -109,7 +109,9 @@ private struct ConfigReading {
 
     /// Reads every field it can, so one bad value does not hide the next.
     private func server(_ node: Node) -> Config.Server? {
-        let allowed = ["host", "port", "public_url", "max_body_bytes", "ingest_queue"]
+        let allowed = [
+            "host", "port", "public_url", "max_body_bytes", "ingest_queue", "body_timeout_seconds", "idle_timeout_seconds",
+        ]
         guard let fields = reader.mapping(node, "server", allowed: allowed) else { return nil }
         let defaults = Config.Server()
         let host = fields["host"].flatMap { text($0, "host") } ?? defaults.host
@@ -123,6 +125,16 @@ private struct ConfigReading {
         }
         if let size = fields["ingest_queue"].flatMap({ reader.int($0, "ingest_queue", range: 1...1_000_000) }) {
             server.ingestQueue = size
+        }
+        if let seconds = fields["body_timeout_seconds"].flatMap({
+            reader.number($0, "body_timeout_seconds", range: 0.1...3_600)
+        }) {
+            server.bodyTimeout = seconds
+        }
+        if let seconds = fields["idle_timeout_seconds"].flatMap({
+            reader.number($0, "idle_timeout_seconds", range: 1...3_600)
+        }) {
+            server.idleTimeout = seconds
         }
         return server
     }

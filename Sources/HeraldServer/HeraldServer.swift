@@ -102,12 +102,14 @@ public struct HeraldServer: Sendable {
     {
         let router = Router()
         let projects = ProjectDirectory(config.projects)
-        IngestRoutes(projects: projects, pipeline: pipeline, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes)
+        IngestRoutes(
+            projects: projects, pipeline: pipeline, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes,
+            bodyTimeout: config.server.bodyTimeout)
             .register(on: router)
         AdminRoutes(store: store, actions: actions, projects: projects, rules: rules, adminToken: config.adminToken, metrics: metrics,
                     logger: options.logger)
             .register(on: router)
-        OpsRoutes(store: store, rules: rules, metrics: metrics).register(on: router)
+        OpsRoutes(store: store, rules: rules, pipeline: pipeline, metrics: metrics).register(on: router)
         let desk = ChatAlertDesk(config: config, pipeline: pipeline, store: store)
         let callbacks = CallbackHandler(actions: actions, desk: desk, logger: options.logger)
         let deferred = DeferredWork()
@@ -123,6 +125,7 @@ public struct HeraldServer: Sendable {
         // the pipeline it may submit to stops. Delivery stops last, finishing the attempts in progress.
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.server.idleTimeout * 1_000)))),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
             services: [
                 lock,

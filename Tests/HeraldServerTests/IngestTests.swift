@@ -217,6 +217,58 @@ func hexID(_ number: Int) -> String {
         try await server.stop()
     }
 
+    /// A client that sends its body a byte at a time once held its place in the ingest queue for as long as it
+    /// liked, while everyone else got 429 and /healthz said all was well. Now its body has a deadline, and
+    /// /healthz says when ingestion is refusing work.
+    @Test func aClientThatTricklesItsBodyLosesItsPlace() async throws {
+        let directory = TemporaryDirectory()
+        let config = RunningServer.configYAML(directory: directory.path).replacingOccurrences(
+            of: "  port: 0", with: "  port: 0\n  ingest_queue: 1\n  body_timeout_seconds: 1")
+        let server = try await RunningServer(rules: [:], configYAML: config, directory: directory)
+        let slow = try await HTTPTestConnection(port: server.port)
+        let bytes = HTTPTestRequest(
+            "POST", "/api/v1/events", headers: [("Authorization", "Bearer pk-1")],
+            json: #"{"message": "\#(String(repeating: "x", count: 200))"}"#
+        ).encoded(keepAlive: false)
+        let headerEnd = bytes.count - 200
+        try await slow.write(Array(bytes.prefix(headerEnd)))
+        while !server.server.metrics.registry.emitToString().contains("herald_ingest_in_flight 1.0") {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let saturated = try await HTTPTestRequest("GET", "/healthz").send(port: server.port)
+        #expect(saturated.status == 503)
+        #expect((saturated.json["ingest"] as? [String: Any])?["status"] as? String
+            == "refusing: every place in the queue is taken")
+        #expect(try await server.postEvent(#"{"message": "meanwhile"}"#).status == 429)
+        // A byte every 100 ms: never idle, never done.
+        let trickle = Task {
+            for byte in bytes.suffix(200).dropLast(1) {
+                try await Task.sleep(for: .milliseconds(100))
+                try await slow.write([byte])
+            }
+        }
+        // Bounded, so a server without the deadline fails this test rather than hanging it.
+        let reply = try await withThrowingTaskGroup(of: HTTPTestResponse?.self) { group in
+            group.addTask { try await slow.readResponse() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(30))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        trickle.cancel()
+        let answer = try #require(reply, "no answer to the trickling client within 30 s")
+        #expect(answer.status == 408, "\(answer.text)")
+        #expect(answer.json["error"] as? String == "the body did not arrive within 1 s (server.body_timeout_seconds)")
+        await slow.close()
+        #expect(try await server.postEvent(#"{"message": "after"}"#).status == 200)
+        #expect(try await HTTPTestRequest("GET", "/healthz").send(port: server.port).status == 200)
+        let issues = try #require(try await server.admin("/api/v1/issues").json["issues"] as? [[String: Any]])
+        #expect(issues.map { $0["title"] as? String } == ["after"])
+        try await server.stop()
+    }
+
     @Test func aGracefulShutdownFinishesTheRequestsInFlight() async throws {
         let server = try await RunningServer(rules: ["payments.yaml": paymentsRules])
         let request = HTTPTestRequest("POST", "/api/v1/events", headers: [("Authorization", "Bearer pk-1")],

@@ -56,6 +56,9 @@ public final class IngestPipeline: Service, Sendable {
 
     // MARK: Admission
 
+    /// Ingest requests in progress now.
+    var inProgress: Int { state.withLock { $0.admitted } }
+
     /// Takes a place for one ingest request, or returns false when `capacity` requests are in progress.
     func admit() -> Bool {
         let admitted = state.withLock { state -> Int? in

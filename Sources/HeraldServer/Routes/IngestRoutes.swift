@@ -12,6 +12,8 @@ struct IngestRoutes {
     let pipeline: IngestPipeline
     let metrics: HeraldMetrics
     let maxBodyBytes: Int
+    /// Seconds a body may take to arrive.
+    let bodyTimeout: Double
 
     enum Endpoint {
         case envelope, store, herald
@@ -105,7 +107,7 @@ struct IngestRoutes {
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: maxBodyBytes)
+            buffer = try await collectBody(request)
         } catch is NIOTooManyBytesError {
             throw tooLarge()
         }
@@ -116,6 +118,28 @@ struct IngestRoutes {
         } catch {
             throw APIError.badRequest(
                 "the \(encoding) body cannot be decompressed: \(error.reason ?? "corrupt")", field: "body")
+        }
+    }
+
+    /// The body, read within `bodyTimeout`: a client that trickles its body holds a place in the ingest queue,
+    /// so past the deadline the read stops, the place is freed, and the client is answered 408.
+    private func collectBody(_ request: Request) async throws -> ByteBuffer {
+        let limit = maxBodyBytes
+        let deadline = bodyTimeout
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await request.body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(deadline * 1_000)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else {
+                metrics.eventsRejected(reason: "body_timeout").increment()
+                throw APIError(
+                    .requestTimeout, "the body did not arrive within \(deadline.formatted()) s (server.body_timeout_seconds)",
+                    reason: "body_timeout")
+            }
+            return body
         }
     }
 
