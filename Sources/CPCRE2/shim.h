@@ -10,11 +10,32 @@
 
 typedef pcre2_code_8 herald_pcre2_code;
 typedef pcre2_match_data_8 herald_pcre2_match_data;
+typedef pcre2_match_context_8 herald_pcre2_match_context;
 
 static const uint32_t HERALD_PCRE2_UTF = PCRE2_UTF;
 static const uint32_t HERALD_PCRE2_UCP = PCRE2_UCP;
 static const uint32_t HERALD_PCRE2_JIT_COMPLETE = PCRE2_JIT_COMPLETE;
 static const int HERALD_PCRE2_ERROR_NOMATCH = PCRE2_ERROR_NOMATCH;
+static const int HERALD_PCRE2_ERROR_MATCHLIMIT = PCRE2_ERROR_MATCHLIMIT;
+static const int HERALD_PCRE2_ERROR_DEPTHLIMIT = PCRE2_ERROR_DEPTHLIMIT;
+static const int HERALD_PCRE2_ERROR_HEAPLIMIT = PCRE2_ERROR_HEAPLIMIT;
+static const int HERALD_PCRE2_ERROR_JIT_STACKLIMIT = PCRE2_ERROR_JIT_STACKLIMIT;
+
+/// A match context that bounds the work of one match: `match_limit` calls of the internal match function
+/// (honoured by the JIT too) and `depth_limit` nested backtracking points (the interpreter's).
+static inline herald_pcre2_match_context *herald_pcre2_match_context_create(uint32_t match_limit,
+                                                                           uint32_t depth_limit) {
+    pcre2_match_context_8 *context = pcre2_match_context_create_8(NULL);
+    if (context != NULL) {
+        pcre2_set_match_limit_8(context, match_limit);
+        pcre2_set_depth_limit_8(context, depth_limit);
+    }
+    return context;
+}
+
+static inline void herald_pcre2_match_context_free(herald_pcre2_match_context *context) {
+    pcre2_match_context_free_8(context);
+}
 
 static inline herald_pcre2_code *herald_pcre2_compile(const char *pattern, size_t length, uint32_t options,
                                                       int *error_code, size_t *error_offset) {
@@ -37,8 +58,8 @@ static inline void herald_pcre2_match_data_free(herald_pcre2_match_data *data) {
 /// Runs the pattern over `subject`; returns >= 0 on a match, HERALD_PCRE2_ERROR_NOMATCH or another negative code.
 /// Swift strings are always valid UTF-8, so PCRE2's own check of the subject is skipped.
 static inline int herald_pcre2_match(const herald_pcre2_code *code, const char *subject, size_t length,
-                                     herald_pcre2_match_data *data) {
-    return pcre2_match_8(code, (PCRE2_SPTR8)subject, length, 0, PCRE2_NO_UTF_CHECK, data, NULL);
+                                     herald_pcre2_match_data *data, herald_pcre2_match_context *context) {
+    return pcre2_match_8(code, (PCRE2_SPTR8)subject, length, 0, PCRE2_NO_UTF_CHECK, data, context);
 }
 
 /// Writes PCRE2's message for an error code into `buffer`; returns its length or a negative code.

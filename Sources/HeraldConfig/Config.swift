@@ -13,6 +13,19 @@ public struct Config: Sendable {
     public var delivery: Delivery
     /// Guards the admin API and `/-/` endpoints; without one they answer 401 to everyone.
     public var adminToken: Secret?
+    /// How much work one regular-expression match of a rule may do.
+    public var regex = Regex()
+
+    /// The limits on one match (PCRE2's `match_limit` and `depth_limit`); a match that reaches one gives up.
+    public struct Regex: Sendable, Hashable {
+        public var matchLimit: Int = 100_000
+        public var depthLimit: Int = 10_000
+
+        public init(matchLimit: Int = 100_000, depthLimit: Int = 10_000) {
+            self.matchLimit = matchLimit
+            self.depthLimit = depthLimit
+        }
+    }
 
     public init(
         projects: [Project] = [],

@@ -73,7 +73,9 @@ private struct ConfigReading {
     let reader: YAMLReader
 
     func read(_ root: Node) -> Config? {
-        let topKeys = ["projects", "slack", "mattermost", "webhooks", "users", "server", "storage", "delivery", "admin_token"]
+        let topKeys = [
+            "projects", "slack", "mattermost", "webhooks", "users", "server", "storage", "delivery", "admin_token", "regex",
+        ]
         guard let fields = reader.mapping(root, "the config", allowed: topKeys, required: ["projects"]) else {
             return nil
         }
@@ -103,6 +105,14 @@ private struct ConfigReading {
         if let node = fields["server"], let server = server(node) { config.server = server }
         if let node = fields["storage"], let storage = storage(node) { config.storage = storage }
         if let node = fields["delivery"], let delivery = delivery(node) { config.delivery = delivery }
+        if let node = fields["regex"], let fields = reader.mapping(node, "regex", allowed: ["match_limit", "depth_limit"]) {
+            if let limit = fields["match_limit"].flatMap({ reader.int($0, "match_limit", range: 1_000...10_000_000) }) {
+                config.regex.matchLimit = limit
+            }
+            if let limit = fields["depth_limit"].flatMap({ reader.int($0, "depth_limit", range: 100...1_000_000) }) {
+                config.regex.depthLimit = limit
+            }
+        }
         config.adminToken = fields["admin_token"].flatMap { secret($0, "admin_token") }
         return config
     }

@@ -134,6 +134,7 @@ public struct HeraldServer: Sendable {
                 deferred,
                 RuleReloader(book: rules, pollInterval: options.rulesPollInterval, metrics: metrics, logger: logger),
                 RetentionService(store: store, interval: options.retentionInterval, logger: logger),
+                RegexLimitWatch(rules: rules, metrics: metrics, interval: .seconds(10), logger: logger),
                 IgnoreExpiryService(
                     store: store, interval: .seconds(5), queued: { [dispatcher] in dispatcher.rowsAdded() }, logger: logger),
             ],

@@ -118,9 +118,11 @@ public struct ReferenceEvaluator: Sendable {
             guard case .number(let bound) = match.operand else { return false }
             return values.contains { Double($0.trimmingWhitespace).map { compare($0, bound) } ?? false }
         }
-        func regex() -> Bool {
+        /// Whether the values match, do not match, or a match gave up at its limit (then neither holds).
+        func regex(_ wanted: Pattern.Outcome) -> Bool {
             guard case .pattern(let pattern) = match.operand else { return false }
-            return values.contains { pattern.matches($0) }
+            let outcomes = values.map { pattern.evaluate($0) }
+            return wanted == .match ? outcomes.contains(.match) : outcomes.allSatisfy { $0 == .noMatch }
         }
         switch match.op {
         case .eq: return lower.contains { $0.sameText(text()) }
@@ -135,8 +137,8 @@ public struct ReferenceEvaluator: Sendable {
         case .notIn: return !lower.contains { value in list().contains { $0.sameText(value) } }
         case .isSet: return !values.isEmpty
         case .notSet: return values.isEmpty
-        case .matches: return regex()
-        case .notMatches: return !regex()
+        case .matches: return regex(.match)
+        case .notMatches: return regex(.noMatch)
         case .gt: return number(>)
         case .gte: return number(>=)
         case .lt: return number(<)

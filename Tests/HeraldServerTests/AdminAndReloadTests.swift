@@ -158,3 +158,34 @@ import Testing
         try await server.stop()
     }
 }
+
+/// A rule with a pattern that backtracks without end: each match gives up at the limit instead of holding
+/// the ingest writer, the rule does not fire on it (neither `matches` nor `not_matches` holds), and the hits
+/// show in /-/rules.
+@Suite struct RegexLimitTests {
+    static let rules = """
+        project: payments
+        rules:
+          - name: Not about cards
+            when: [every_event]
+            if:
+              - attribute: {name: message, not_matches: "^(a+)+$"}
+            then:
+              - webhook: {name: pager}
+        """
+
+    @Test func aCatastrophicPatternGivesUpAndTheRuleDoesNotFire() async throws {
+        let server = try await RunningServer(rules: ["payments.yaml": Self.rules])
+        let pathological = String(repeating: "a", count: 40) + "!"
+        let response = try await server.postEvent(#"{"message": "\#(pathological)"}"#)
+        #expect(response.status == 200, "\(response.text)")
+        #expect(try await server.postEvent(#"{"message": "an ordinary failure"}"#).status == 200)
+        let rules = try await server.admin("/-/rules").json["rules"] as? [[String: Any]]
+        #expect(rules?.first?["regex_limit_hits"] as? Int == 1)
+        let deliveries = try await server.admin("/api/v1/deliveries").json["deliveries"] as? [[String: Any]]
+        // Only the ordinary event's: the pathological one matched neither way.
+        #expect(deliveries?.count == 1)
+        try await server.stop()
+    }
+}
+

@@ -381,7 +381,9 @@ struct RuleFileReading {
         case .matches, .notMatches:
             guard let source = reader.nonEmptyString(node, opName) else { return nil }
             do {
-                return ValueMatch(op, .pattern(try Pattern(source)))
+                let limits = Pattern.Limits(
+                    match: UInt32(config.regex.matchLimit), depth: UInt32(config.regex.depthLimit))
+                return ValueMatch(op, .pattern(try Pattern(source, limits: limits)))
             } catch {
                 reader.report("invalid regular expression: \(error)", at: node)
                 return nil

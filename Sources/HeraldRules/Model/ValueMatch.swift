@@ -90,7 +90,9 @@ public final class ValueMatch: Hashable, Sendable, CustomStringConvertible {
         case .notSet: return values.isEmpty
         case .matches, .notMatches:
             guard case .pattern(let pattern) = operand else { return false }
-            return values.contains { pattern.matches($0, scratch: scratch) } != op.isNegative
+            // A match that gave up at a limit is neither: it makes both operators false.
+            if op.isNegative { return values.allSatisfy { pattern.evaluate($0, scratch: scratch) == .noMatch } }
+            return values.contains { pattern.evaluate($0, scratch: scratch) == .match }
         case .gt, .gte, .lt, .lte:
             guard case .number(let bound) = operand else { return false }
             return values.contains { value in

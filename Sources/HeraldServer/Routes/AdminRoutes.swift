@@ -283,7 +283,8 @@ struct AdminRoutes {
         var body: [String: any Sendable] = [
             "version": ruleSet.version, "loaded_at": Timestamp.text(loaded.loadedAt), "files": ruleSet.files,
             "rules": ruleSet.rules.map { rule -> [String: any Sendable] in
-                ["project": rule.project, "name": rule.name, "enabled": rule.enabled, "location": rule.location.description]
+                ["project": rule.project, "name": rule.name, "enabled": rule.enabled, "location": rule.location.description,
+                 "regex_limit_hits": rule.regexLimitHits]
             },
         ]
         if let failure = rules.lastFailure {

@@ -61,6 +61,11 @@ public final class HeraldMetrics: Sendable {
         counter("herald_events_rejected_total", ("reason", reason))
     }
 
+    /// Regular-expression matches of a rule that gave up at a limit (`herald_rule_regex_limit_total{rule}`).
+    public func ruleRegexLimit(rule: String) -> CoreMetrics.Counter {
+        counter("herald_rule_regex_limit_total", ("rule", rule))
+    }
+
     public func ruleReloads(outcome: String) -> CoreMetrics.Counter {
         counter("herald_rule_reloads_total", ("outcome", outcome))
     }

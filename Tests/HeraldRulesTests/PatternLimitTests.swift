@@ -1,0 +1,39 @@
+import HeraldRules
+import Testing
+
+/// A pattern that backtracks without end gives up at its limit: the match is neither a match nor a
+/// non-match, and the give-up is counted.
+@Suite struct PatternLimitTests {
+    /// Nested quantifiers over a subject that almost matches: exponential backtracking.
+    static let catastrophic = "^(a+)+$"
+    static let subject = String(repeating: "a", count: 40) + "!"
+
+    @Test func aCatastrophicMatchGivesUpAtItsLimitAndIsCounted() throws {
+        let pattern = try Pattern(Self.catastrophic)
+        #expect(pattern.evaluate(Self.subject) == .limitHit)
+        #expect(!pattern.matches(Self.subject))
+        #expect(pattern.limitHits == 2)
+        #expect(pattern.evaluate("aaaa") == .match)
+        #expect(pattern.evaluate("b") == .noMatch)
+        #expect(pattern.limitHits == 2)
+    }
+
+    @Test func aLimitHitMakesBothOperatorsFalse() throws {
+        let pattern = try Pattern(Self.catastrophic)
+        let matches = ValueMatch(.matches, .pattern(pattern))
+        let notMatches = ValueMatch(.notMatches, .pattern(pattern))
+        #expect(!matches.test(values: [Self.subject], lowercased: [Self.subject.lowercased()]))
+        #expect(!notMatches.test(values: [Self.subject], lowercased: [Self.subject.lowercased()]))
+        #expect(notMatches.test(values: ["b"], lowercased: ["b"]))
+        #expect(matches.test(values: ["b", "aaa"], lowercased: ["b", "aaa"]))
+    }
+
+    @Test func theLimitIsTheConfiguredOne() throws {
+        // With PCRE2's own default the same subject would run for seconds; a generous limit still ends it.
+        let generous = try Pattern(Self.catastrophic, limits: .init(match: 300_000, depth: 100_000))
+        #expect(generous.evaluate(Self.subject) == .limitHit)
+        let short = try Pattern("^(a|aa)+$", limits: .init(match: 1_000, depth: 100))
+        #expect(short.evaluate(String(repeating: "a", count: 12)) == .match)
+        #expect(short.evaluate(String(repeating: "a", count: 60) + "b") == .limitHit)
+    }
+}
