@@ -142,7 +142,7 @@ private struct ConfigReading {
             server.bodyTimeout = seconds
         }
         if let seconds = fields["idle_timeout_seconds"].flatMap({
-            reader.number($0, "idle_timeout_seconds", range: 1...3_600)
+            reader.number($0, "idle_timeout_seconds", range: 0...3_600)
         }) {
             server.idleTimeout = seconds
         }

@@ -41,6 +41,19 @@ public enum JSONShape {
 
     /// Throws the first limit `bytes` exceeds.
     public static func check(_ bytes: some Sequence<UInt8>, limits: Limits = .standard) throws(Violation) {
+        // Contiguous bytes (Data, arrays, UTF-8 views) are scanned as a buffer: a generic iterator across the
+        // module boundary costs a call per byte, which showed in ingest's throughput.
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(Violation) in try scan(buffer, limits: limits) }
+        }
+        if let contiguous {
+            try contiguous.get()
+        } else {
+            try scan(Array(bytes), limits: limits)
+        }
+    }
+
+    private static func scan(_ bytes: some Collection<UInt8>, limits: Limits) throws(Violation) {
         var depth = 0
         var elements = 0
         var inString = false

@@ -125,7 +125,9 @@ public struct HeraldServer: Sendable {
         // the pipeline it may submit to stops. Delivery stops last, finishing the attempts in progress.
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.server.idleTimeout * 1_000)))),
+            server: .http1(configuration: .init(
+                idleTimeout: config.server.idleTimeout > 0
+                    ? .milliseconds(Int64(config.server.idleTimeout * 1_000)) : nil)),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
             services: [
                 lock,
