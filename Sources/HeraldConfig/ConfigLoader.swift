@@ -136,16 +136,11 @@ private struct ConfigReading {
         if let size = fields["ingest_queue"].flatMap({ reader.int($0, "ingest_queue", range: 1...1_000_000) }) {
             server.ingestQueue = size
         }
-        if let seconds = fields["body_timeout_seconds"].flatMap({
-            reader.number($0, "body_timeout_seconds", range: 0.1...3_600)
-        }) {
-            server.bodyTimeout = seconds
+        func seconds(_ key: String, _ range: ClosedRange<Double>) -> Double? {
+            fields[key].flatMap { reader.number($0, key, range: range) }
         }
-        if let seconds = fields["idle_timeout_seconds"].flatMap({
-            reader.number($0, "idle_timeout_seconds", range: 0...3_600)
-        }) {
-            server.idleTimeout = seconds
-        }
+        if let value = seconds("body_timeout_seconds", 0.1...3_600) { server.bodyTimeout = value }
+        if let value = seconds("idle_timeout_seconds", 0...3_600) { server.idleTimeout = value }
         return server
     }
 

@@ -1,4 +1,5 @@
 import HeraldConfig
+import Hummingbird
 import HeraldCore
 import HeraldStore
 import Logging
@@ -38,6 +39,24 @@ struct CallbackHandler: Sendable {
         } catch {
             logger.error("a chat action failed", metadata: ["error": "\(error)", "issue": "\(issueID)", "surface": "\(surface)"])
             return .failed(String(describing: error))
+        }
+    }
+}
+
+/// A platform's callback routes: what they read of the one handler they share.
+protocol ChatCallbackRoutes {
+    var callbacks: CallbackHandler { get }
+}
+
+extension ChatCallbackRoutes {
+    var config: Config { callbacks.config }
+    var desk: ChatAlertDesk { callbacks.desk }
+    var logger: Logger { callbacks.logger }
+
+    /// Registers each callback path for POST with its handler.
+    func post(_ handlers: [String: @Sendable (Request) async throws -> Response], on router: Router<BasicRequestContext>) {
+        for (path, handler) in handlers {
+            router.post(RouterPath(path)) { request, _ in try await handler(request) }
         }
     }
 }

@@ -18,23 +18,14 @@ import NIOCore
 /// user by the email `GET /api/v4/users/<id>` gives. The answer's `ephemeral_text` tells the clicker what
 /// happened, and its `update` rewrites the clicked post at once; the other posts are updated through
 /// the REST API by delivery.
-struct MattermostRoutes {
+struct MattermostRoutes: ChatCallbackRoutes {
     let callbacks: CallbackHandler
     let courier: Courier
     let store: Store
     let signer: ButtonSigner
 
-    private var config: Config { callbacks.config }
-    private var desk: ChatAlertDesk { callbacks.desk }
-    private var logger: Logger { callbacks.logger }
-
     func register(on router: Router<BasicRequestContext>) {
-        router.post("/mattermost/actions") { request, _ in
-            try await action(request)
-        }
-        router.post("/mattermost/commands") { request, _ in
-            try await command(request)
-        }
+        post(["/mattermost/actions": action, "/mattermost/commands": command], on: router)
     }
 
     private func platform(_ connector: Config.MattermostConnector) -> MattermostPlatform? {

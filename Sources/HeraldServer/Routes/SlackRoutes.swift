@@ -15,24 +15,15 @@ import NIOCore
 /// a configured workspace (403 otherwise); nothing changes in either case. Slack wants an answer within three
 /// seconds, so a click is answered at once and carried out after, as deferred work; what the clicker needs to
 /// know goes back as an ephemeral message through the interaction's response_url.
-struct SlackRoutes {
+struct SlackRoutes: ChatCallbackRoutes {
     let callbacks: CallbackHandler
     let http: HTTPClient
     let directory: SlackDirectory
     let deferred: DeferredWork
     let replays: SlackReplayGuard
 
-    private var config: Config { callbacks.config }
-    private var desk: ChatAlertDesk { callbacks.desk }
-    private var logger: Logger { callbacks.logger }
-
     func register(on router: Router<BasicRequestContext>) {
-        router.post("/slack/interactions") { request, _ in
-            try await interaction(request)
-        }
-        router.post("/slack/commands") { request, _ in
-            try await command(request)
-        }
+        post(["/slack/interactions": interaction, "/slack/commands": command], on: router)
     }
 
     /// The raw body, once its signature is checked; nil for a signed request already taken (a replay).
