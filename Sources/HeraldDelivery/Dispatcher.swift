@@ -29,7 +29,6 @@ public actor Dispatcher: Service {
 
     private let store: Store
     private let courier: Courier
-    private let policy: Config.Delivery
     private let retryPolicy: RetryPolicy
     private let metrics: DeliveryMetrics
     private let logger: Logger
@@ -50,7 +49,6 @@ public actor Dispatcher: Service {
     public init(store: Store, courier: Courier, policy: Config.Delivery, metrics: DeliveryMetrics, logger: Logger) {
         self.store = store
         self.courier = courier
-        self.policy = policy
         self.retryPolicy = RetryPolicy(policy)
         self.metrics = metrics
         self.logger = logger

@@ -62,6 +62,15 @@ import Testing
         #expect(lane.isEmpty)
     }
 
+    /// Spans from outside (a platform's Retry-After) never trap when added to an instant.
+    @Test(arguments: [
+        (1.5, Duration.milliseconds(1_500)), (-1, .zero), (.nan, .zero), (.infinity, .seconds(365 * 86_400)),
+        (1e300, .seconds(365 * 86_400)),
+    ])
+    func spansFromOutsideAreClamped(_ seconds: Double, _ expected: Duration) {
+        #expect(Duration.clampedSeconds(seconds) == expected)
+    }
+
     @Test func timersComeOutEarliestFirst() {
         var heap = TimerHeap<String>()
         let offsets = [5.0, 1, 9, 3, 3, 0.5, 7, 2]

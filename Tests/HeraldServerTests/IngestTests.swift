@@ -232,8 +232,8 @@ func hexID(_ number: Int) -> String {
         ).encoded(keepAlive: false)
         let headerEnd = bytes.count - 200
         try await slow.write(Array(bytes.prefix(headerEnd)))
-        while !server.server.metrics.registry.emitToString().contains("herald_ingest_in_flight 1.0") {
-            try await Task.sleep(for: .milliseconds(10))
+        try await eventually(timeout: .seconds(30), "the slow request admitted") {
+            server.server.metrics.registry.emitToString().contains("herald_ingest_in_flight 1.0")
         }
         let saturated = try await HTTPTestRequest("GET", "/healthz").send(port: server.port)
         #expect(saturated.status == 503)

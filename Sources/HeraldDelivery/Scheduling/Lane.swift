@@ -127,9 +127,9 @@ extension Duration {
     }
 
     /// A span of seconds from outside (a Retry-After, a backoff), made safe to add to an instant: negative
-    /// and non-finite values become 0, and anything beyond a year is held at a year.
+    /// values and NaN become 0, and anything beyond a year, infinity included, is held at a year.
     static func clampedSeconds(_ seconds: Double) -> Duration {
-        guard seconds.isFinite, seconds > 0 else { return .zero }
+        guard seconds > 0 else { return .zero }
         return .milliseconds(Int64(min(seconds, 365 * 86_400) * 1_000))
     }
 }

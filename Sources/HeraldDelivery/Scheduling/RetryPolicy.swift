@@ -1,6 +1,7 @@
 import Foundation
 import HeraldChat
 import HeraldConfig
+import HeraldCore
 
 /// What a failed attempt leads to, decided from the failure, the attempts so far and the row's age alone:
 /// no clock, no randomness of its own, so tests choose every input.
@@ -47,7 +48,7 @@ struct RetryPolicy: Sendable {
         case .permanent: return .failed(reason: failure.description)
         }
         guard age + wait <= giveUpAfter else {
-            return .dead(reason: "gave up after \(attempts) attempts over \(Int(age.clamped(to: 0...1e15))) s; last error: \(failure)")
+            return .dead(reason: "gave up after \(attempts) attempts over \(Int(saturating: max(0, age))) s; last error: \(failure)")
         }
         return wait > memoryRetrySeconds ? .park(after: wait) : .retryInMemory(after: wait)
     }
@@ -57,10 +58,6 @@ struct RetryPolicy: Sendable {
     func backoff(attempts: Int, jitter: Double) -> Double {
         let exponent = Double(min(max(attempts - 1, 0), 30))
         let ceiling = min(maxRetryDelay, retryDelay * pow(2, exponent))
-        return ceiling / 2 + ceiling / 2 * jitter.clamped(to: 0...1)
+        return ceiling / 2 + ceiling / 2 * min(max(jitter, 0), 1)
     }
-}
-
-extension Comparable {
-    func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
 }

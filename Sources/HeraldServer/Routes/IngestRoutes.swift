@@ -133,8 +133,8 @@ struct IngestRoutes {
                 return nil
             }
             defer { group.cancelAll() }
+            // Counted under its reason with every other refusal, where the route catches it.
             guard let first = try await group.next(), let body = first else {
-                metrics.eventsRejected(reason: "body_timeout").increment()
                 throw APIError(
                     .requestTimeout, "the body did not arrive within \(deadline.formatted()) s (server.body_timeout_seconds)",
                     reason: "body_timeout")
