@@ -155,6 +155,10 @@ public struct Config: Sendable {
         public var fallbackChannel: String?
         /// The token of the `/herald` slash command, which Mattermost sends as `Authorization: Token …`.
         public var commandToken: Secret?
+        /// How long the buttons of a post stay usable after it was last rendered, in seconds.
+        public var buttonLifetime: Int = 30 * 86_400
+        /// Where button clicks may come from; empty accepts any source.
+        public var actionSources: [AddressRange] = []
 
         public init(
             name: String, url: String, token: Secret? = nil, webhookURL: Secret? = nil, team: String? = nil,

@@ -251,22 +251,43 @@ private struct ConfigReading {
     }
 
     private func mattermost(_ node: Node) -> Config.MattermostConnector? {
-        let allowed = ["name", "url", "token", "webhook_url", "team", "fallback_channel", "command_token"]
+        let allowed = [
+            "name", "url", "token", "webhook_url", "team", "fallback_channel", "command_token", "button_lifetime_hours",
+            "action_sources",
+        ]
         guard let fields = reader.mapping(node, "Mattermost connector", allowed: allowed, required: ["name", "url"]),
             let name = fields["name"].flatMap({ text($0, "name") }),
             let url = fields["url"].flatMap({ url($0, "url") })
         else { return nil }
-        let connector = Config.MattermostConnector(
+        var connector = Config.MattermostConnector(
             name: name, url: url,
             token: fields["token"].flatMap { secret($0, "token") },
             webhookURL: fields["webhook_url"].flatMap { secret($0, "webhook_url") },
             team: fields["team"].flatMap { text($0, "team") },
             fallbackChannel: fields["fallback_channel"].flatMap { text($0, "fallback_channel") },
             commandToken: fields["command_token"].flatMap { secret($0, "command_token") })
+        if let hours = fields["button_lifetime_hours"].flatMap({ reader.int($0, "button_lifetime_hours", range: 1...8_760) }) {
+            connector.buttonLifetime = hours * 3_600
+        }
+        if let sources = fields["action_sources"] {
+            connector.actionSources = addressRanges(sources, "action_sources")
+        }
         if connector.token == nil && connector.webhookURL == nil {
             reader.report("Mattermost connector '\(name)' needs a 'token' (bot REST API) or a 'webhook_url'", at: node)
         }
         return connector
+    }
+
+    /// A list of addresses and CIDR networks; each entry that is neither is reported.
+    private func addressRanges(_ node: Node, _ field: String) -> [AddressRange] {
+        list(node, field) { entry in
+            guard let text = text(entry, field) else { return nil }
+            guard let range = AddressRange(text) else {
+                reader.report("'\(text)' in '\(field)' is not an IP address or a CIDR network like 10.0.0.0/8", at: entry)
+                return nil
+            }
+            return range
+        }.map(\.value)
     }
 
     private func webhook(_ node: Node) -> Config.Webhook? {

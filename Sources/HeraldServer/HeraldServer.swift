@@ -48,7 +48,6 @@ public struct HeraldServer: Sendable {
     public let http: HTTPClient
     /// Held while the server exists: one server per database.
     public let lock: ServerLock
-    let signer: ButtonSigner
     let courier: Courier
     public let options: ServerOptions
 
@@ -68,8 +67,7 @@ public struct HeraldServer: Sendable {
         metrics = HeraldMetrics()
         http = HTTPClient(configuration: HTTPClient.Configuration(
             totalTimeout: .milliseconds(Int64(config.delivery.requestTimeout * 1_000))))
-        signer = ButtonSigner(key: try store.callbackKey())
-        let courier = Courier(config: config, http: http, signer: signer)
+        let courier = Courier(config: config, http: http, signer: ButtonSigner(key: try store.callbackKey()))
         self.courier = courier
         let dispatcher = Dispatcher(
             store: store, courier: courier, policy: config.delivery, metrics: DeliveryMetrics(factory: metrics.factory),
@@ -100,7 +98,7 @@ public struct HeraldServer: Sendable {
     public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
-        let router = Router()
+        let router = Router(context: HeraldRequestContext.self)
         let projects = ProjectDirectory(config.projects)
         IngestRoutes(
             projects: projects, pipeline: pipeline, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes,
@@ -116,7 +114,7 @@ public struct HeraldServer: Sendable {
         SlackRoutes(
             callbacks: callbacks, http: http, directory: SlackDirectory(), deferred: deferred, replays: SlackReplayGuard()
         ).register(on: router)
-        MattermostRoutes(callbacks: callbacks, courier: courier, store: store, signer: signer).register(on: router)
+        MattermostRoutes(callbacks: callbacks, courier: courier, store: store).register(on: router)
 
         let logger = options.logger
         let ruleSet = rules.engine.ruleSet

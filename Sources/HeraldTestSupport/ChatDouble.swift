@@ -73,6 +73,8 @@ public final class ChatDouble: Sendable {
         /// Slack user id to email, for users.info; Mattermost user id to email, for /api/v4/users.
         var slackUsers: [String: String] = [:]
         var mattermostUsers: [String: String] = [:]
+        /// Mattermost users who are in no channel; everyone else is in every channel of their team.
+        var mattermostOutsiders: Set<String> = []
         var slack: [String: Workspace] = [:]
         var mattermost: [String: Workspace] = [:]
         var scripts: [String: [Scripted]] = [:]
@@ -131,6 +133,10 @@ public final class ChatDouble: Sendable {
         router.get("/mm/api/v4/users/:id") { request, context in
             try await shared.mattermostUser(request, id: context.parameters.get("id") ?? "")
         }
+        router.get("/mm/api/v4/channels/:channel/members/:user") { request, context in
+            try await shared.mattermostMember(
+                request, channel: context.parameters.get("channel") ?? "", user: context.parameters.get("user") ?? "")
+        }
         router.post("/mm/hooks/:id") { request, _ in try await shared.mattermostHook(request) }
         router.post("/hooks/:name") { request, context in
             try await shared.webhook(request, name: context.parameters.get("name") ?? "")
@@ -153,6 +159,11 @@ public final class ChatDouble: Sendable {
 
     public func mattermostChannelID(_ team: String, _ name: String) -> String? {
         shared.state.withLock { $0.mattermost[team]?.channels[name.trimmingCharacters(in: ["#", "~"])] }
+    }
+
+    /// Takes a Mattermost user out of every channel: the membership check then answers 404 for them.
+    public func removeFromMattermostChannels(_ user: String) {
+        shared.state.withLock { _ = $0.mattermostOutsiders.insert(user) }
     }
 
     /// Queues answers for requests to one channel (Slack `#name` or id, Mattermost channel id) or webhook
@@ -348,6 +359,24 @@ public final class ChatDouble: Sendable {
                 return Self.appError(404, "app.user.missing_account.const", "Unable to find the user.")
             }
             return Self.json(#"{"id":"\#(id)","username":"\#(id)","email":"\#(email)"}"#)
+        }
+
+        func mattermostMember(_ request: Request, channel: String, user: String) async throws -> Response {
+            let token = bearer(request)
+            let team = state.withLock { state in state.mattermost.first { $0.value.token == token }?.key }
+            _ = record(request, body: [], workspace: team)
+            if let answer = try await scripted(keys: ["members"]), case .status(let code) = answer {
+                return Self.json("upstream failure \(code)", status: .init(code: code))
+            }
+            guard let team else { return Self.appError(401, "api.context.session_expired.app_error", "Invalid or expired session") }
+            let member = state.withLock { state in
+                state.mattermost[team]?.channels.values.contains(channel) == true
+                    && !state.mattermostOutsiders.contains(user)
+            }
+            guard member else {
+                return Self.appError(404, "app.channel.get_member.missing.app_error", "No channel member found for that user ID and channel ID.")
+            }
+            return Self.json(#"{"channel_id":"\#(channel)","user_id":"\#(user)","roles":"channel_user"}"#)
         }
 
         func mattermostHook(_ request: Request) async throws -> Response {

@@ -21,7 +21,10 @@ public final class RunningServer: Sendable {
     ///
     /// With `chat`, every chat target and the webhook point at that double; without one they point at a
     /// closed loopback port, so deliveries stay pending and nothing leaves the machine.
-    public static func configYAML(directory: String, extra: String = "", chat: ChatDouble? = nil) -> String {
+    /// `mattermostOptions` is added inside the ops connector's mapping (`", action_sources: [10.0.0.0/8]"`).
+    public static func configYAML(
+        directory: String, extra: String = "", chat: ChatDouble? = nil, mattermostOptions: String = ""
+    ) -> String {
         let closed = "http://127.0.0.1:9"
         return """
         projects:
@@ -33,7 +36,7 @@ public final class RunningServer: Sendable {
             - {name: acme, token: xoxb-acme, team_id: T0ACME, api_url: "\(chat?.slackURL ?? closed + "/api")"}
             - {name: globex, token: xoxb-globex, team_id: T0GLOBEX, api_url: "\(chat?.slackURL ?? closed + "/api")", fallback_channel: "#alerts"}
         mattermost:
-          - {name: ops, url: "\(chat?.mattermostURL ?? closed)", token: mm-token, team: ops}
+          - {name: ops, url: "\(chat?.mattermostURL ?? closed)", token: mm-token, team: ops\(mattermostOptions)}
         webhooks:
           - {name: pager, url: "\(chat?.webhookURL("pager") ?? closed + "/hooks/pager")", secret: hook-secret}
         users:

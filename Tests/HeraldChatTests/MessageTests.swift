@@ -162,9 +162,10 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
 @Suite struct MattermostMessageTests {
     @Test func buttonsCarryAContextSignedWithTheServerKey() throws {
         let key = Array("0123456789abcdef0123456789abcdef".utf8)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
         let message = MattermostMessage.alert(
             sampleAlert(), actionsURL: "https://herald.example.com/mattermost/actions", signer: ButtonSigner(key: key),
-            connector: "ops")
+            connector: "ops", now: now)
         let actions = try #require(message.attachment["actions"] as? [[String: any Sendable]])
         #expect(actions.compactMap { $0["id"] as? String } == ["resolve", "ignore", "assign", "ack", "resolvenext"])
         for action in actions {
@@ -174,12 +175,25 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
             let context = try #require(integration["context"] as? [String: any Sendable])
             let family = try #require(context["action"] as? String).split(separator: ":").first.map(String.init)!
             #expect(context["connector"] as? String == "ops")
-            let expected = HMAC<SHA256>.authenticationCode(for: Data("42:\(family):ops".utf8), using: SymmetricKey(data: key))
+            let expires = try #require(context["expires"] as? Int64)
+            let nonce = try #require(context["nonce"] as? String)
+            #expect(expires == Int64(now.timeIntervalSince1970) + 30 * 86_400)
+            #expect(nonce.count == 24)
+            let expected = HMAC<SHA256>.authenticationCode(
+                for: Data("v2:42:\(family):ops:\(expires):\(nonce)".utf8), using: SymmetricKey(data: key))
                 .map { String(format: "%02x", $0) }.joined()
             #expect(context["signature"] as? String == expected)
-            #expect(ButtonSigner(key: key).verify(issue: 42, family: family, connector: "ops", signature: expected))
-            #expect(!ButtonSigner(key: key).verify(issue: 43, family: family, connector: "ops", signature: expected))
-            #expect(!ButtonSigner(key: key).verify(issue: 42, family: family, connector: "other", signature: expected))
+            let stamp = ButtonSigner.Stamp(expires: expires, nonce: nonce)
+            let signer = ButtonSigner(key: key)
+            #expect(signer.verify(issue: 42, family: family, connector: "ops", stamp: stamp, signature: expected))
+            #expect(!signer.verify(issue: 43, family: family, connector: "ops", stamp: stamp, signature: expected))
+            #expect(!signer.verify(issue: 42, family: family, connector: "other", stamp: stamp, signature: expected))
+            var later = stamp
+            later.expires += 1
+            #expect(!signer.verify(issue: 42, family: family, connector: "ops", stamp: later, signature: expected))
+            #expect(!signer.verify(
+                issue: 42, family: family, connector: "ops", stamp: ButtonSigner.Stamp(expires: expires, nonce: "0"),
+                signature: expected))
         }
         #expect((message.attachment["footer"] as? String ?? "").count <= MattermostMessage.footerLimit)
         let fields = message.attachment["fields"] as? [[String: any Sendable]] ?? []

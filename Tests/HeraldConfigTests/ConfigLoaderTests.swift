@@ -51,6 +51,10 @@ import Testing
          ["herald.yaml:3:20: error: 'url' must be an http or https URL, not 'ftp://x'"]),
         ("projects: []\nmattermost:\n  - {name: m, url: https://mm.example.com}\n",
          ["herald.yaml:3:5: error: Mattermost connector 'm' needs a 'token' (bot REST API) or a 'webhook_url'"]),
+        ("projects: []\nmattermost:\n  - {name: m, url: https://mm.example.com, token: t, button_lifetime_hours: 1e300,\n     action_sources: [10.0.0.0/33, mm.example.com, 192.0.2.1]}\n",
+         ["herald.yaml:3:77: error: 'button_lifetime_hours' must be a whole number, not '1e300'",
+          "herald.yaml:4:23: error: '10.0.0.0/33' in 'action_sources' is not an IP address or a CIDR network like 10.0.0.0/8",
+          "herald.yaml:4:36: error: 'mm.example.com' in 'action_sources' is not an IP address or a CIDR network like 10.0.0.0/8"]),
         ("projects: []\nusers:\n  - {email: a@example.com, role: owner}\n",
          ["herald.yaml:3:34: error: unknown role 'owner'; allowed: admin, member, stakeholder"]),
         ("projects: []\nslack:\n  workspaces:\n    - {name: a}\n",
@@ -97,5 +101,23 @@ import Testing
         #expect(closestMatch(to: "chanels", among: ["channels", "tags"]) == "channels")
         #expect(closestMatch(to: "zzz", among: ["channels", "tags"]) == nil)
         #expect(closestMatch(to: "tags", among: ["tags"]) == nil)  // an exact name needs no suggestion
+    }
+
+    @Test func addressRangesMatchByPrefix() throws {
+        let network = try #require(AddressRange("10.1.0.0/16"))
+        #expect(network.contains("10.1.200.3"))
+        #expect(!network.contains("10.2.0.1"))
+        #expect(network.contains("::ffff:10.1.0.9"))
+        #expect(!network.contains("fe80::1"))
+        #expect(!network.contains("not an address"))
+        let odd = try #require(AddressRange("192.0.2.128/25"))
+        #expect(odd.contains("192.0.2.200") && !odd.contains("192.0.2.127"))
+        let v6 = try #require(AddressRange("2001:db8::/32"))
+        #expect(v6.contains("2001:db8:ffff::1") && !v6.contains("2001:db9::1"))
+        #expect(try #require(AddressRange("0.0.0.0/0")).contains("203.0.113.9"))
+        #expect(try #require(AddressRange("127.0.0.1")).description == "127.0.0.1")
+        for bad in ["10.0.0.0/33", "10.0.0.0/-1", "10.0.0/8", "::/129", "", "/8", "10.0.0.0/08x", String(repeating: "1", count: 100)] {
+            #expect(AddressRange(bad) == nil, "\(bad)")
+        }
     }
 }

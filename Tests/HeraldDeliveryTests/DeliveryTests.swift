@@ -506,8 +506,9 @@ extension ChatDouble.Message {
             #expect(context["issue_id"] as? Int == Int(issue.id))
             let family = try #require(IssueAction(context["action"] as? String ?? "")?.family ?? context["action"] as? String)
             // Computed here with swift-crypto directly, not through Herald's signer.
+            let stamp = "\(try #require(context["expires"] as? Int)):\(try #require(context["nonce"] as? String))"
             let expected = HMAC<SHA256>.authenticationCode(
-                for: Data("\(issue.id):\(family):ops".utf8), using: SymmetricKey(data: key))
+                for: Data("v2:\(issue.id):\(family):ops:\(stamp)".utf8), using: SymmetricKey(data: key))
                 .map { String(format: "%02x", $0) }.joined()
             #expect(context["signature"] as? String == expected)
         }
@@ -597,7 +598,8 @@ extension ChatDouble.Message {
         #expect(rows.allSatisfy { $0.status == .delivered })
         let hook = try #require(chat.requests(path: "/mm/hooks/abc").first)
         #expect(hook.json["channel"] as? String == "incidents")
-        #expect((hook.json["attachments"] as? [[String: Any]])?.first?["actions"] != nil)
+        // Herald never learns an incoming webhook post's id, so it cannot bind a click to it: no buttons.
+        #expect((hook.json["attachments"] as? [[String: Any]])?.first?["actions"] == nil)
         try await harness.stop()
     }
 }

@@ -67,6 +67,18 @@ public struct MattermostClient: Sendable {
         return (answer["email"] as? String).flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// Whether a user is a member of a channel: `GET /api/v4/channels/<channel>/members/<user>` answers 200
+    /// for a member and 404 for anyone else. Any other failure is thrown: membership then is unknown.
+    public func isMember(user: String, ofChannel channel: String) async throws(ChatFailure) -> Bool {
+        do {
+            _ = try await call("GET", "/api/v4/channels/\(Self.pathSegment(channel))/members/\(Self.pathSegment(user))", body: [])
+            return true
+        } catch {
+            if error.code == ChatFailure.Code.http(404) { return false }
+            throw error
+        }
+    }
+
     /// Posts through the incoming webhook; it answers `ok` and no post id.
     public func postWebhook(_ message: MattermostMessage, channel: String?) async throws(ChatFailure) {
         guard connector.webhookURL != nil else {

@@ -18,9 +18,10 @@ public struct MattermostMessage: Sendable {
     }
 
     /// The full alert. `actionsURL` is where Mattermost sends clicks (`<public_url>/mattermost/actions`); the
-    /// buttons are left out when there is no signer, as an incoming webhook without one cannot be acted on.
+    /// buttons are left out when there is no signer: an incoming webhook's post cannot carry them, as Herald
+    /// never learns its id and so cannot bind a click to it.
     public static func alert(
-        _ alert: AlertMessage, actionsURL: String, signer: ButtonSigner?, connector: String
+        _ alert: AlertMessage, actionsURL: String, signer: ButtonSigner?, connector: String, now: Date = Date()
     ) -> MattermostMessage {
         var body: [String] = []
         if let culprit = alert.culprit { body.append("`\(culprit.fitted(to: 500))`") }
@@ -47,7 +48,7 @@ public struct MattermostMessage: Sendable {
                 .fitted(to: footerLimit),
         ]
         if alert.isTest { attachment["pretext"] = ":test_tube: Test notification sent by `herald notify-test`" }
-        if let signer { attachment["actions"] = actions(alert, url: actionsURL, signer: signer, connector: connector) }
+        if let signer { attachment["actions"] = actions(alert, url: actionsURL, signer: signer, connector: connector, now: now) }
         return MattermostMessage(text: alert.fallbackText, attachment: attachment)
     }
 
@@ -94,16 +95,45 @@ public struct MattermostMessage: Sendable {
          "short": true]
     }
 
-    /// Buttons and menus whose context holds the issue, the action and their signature. Action ids may hold
-    /// letters and digits only.
+    /// The menus on an alert's post, each with the choices it offers: the choice a click brings is checked
+    /// against them, since Mattermost sends it beside the signed context, not inside it.
+    public static func menus(_ alert: AlertMessage) -> [Menu] {
+        var menus: [Menu] = []
+        if alert.status != .ignored {
+            menus.append(Menu(id: "ignore", label: "Ignore…", family: "ignore",
+                              options: IssueAction.ignoreMenu.map { ($0.label, .ignore($0.choice)) }))
+        }
+        var people = alert.assignees.map { ($0.name, IssueAction.assign(email: $0.email)) }
+        if alert.assignee != nil { people.insert(("Unassign", .unassign), at: 0) }
+        if !people.isEmpty { menus.append(Menu(id: "assign", label: "Assign…", family: "assign", options: people)) }
+        return menus
+    }
+
+    /// A select on the post: its action id, its label, the family its context signs and its choices.
+    public struct Menu: Sendable {
+        public var id: String
+        public var label: String
+        public var family: String
+        public var options: [(label: String, action: IssueAction)]
+
+        /// Whether `choice` is one this menu offers.
+        public func offers(_ choice: IssueAction) -> Bool {
+            options.contains { $0.action == choice }
+        }
+    }
+
+    /// Buttons and menus whose context holds the issue, the action, the stamp of this rendering and their
+    /// signature. Action ids may hold letters and digits only.
     private static func actions(
-        _ alert: AlertMessage, url: String, signer: ButtonSigner, connector: String
+        _ alert: AlertMessage, url: String, signer: ButtonSigner, connector: String, now: Date
     ) -> [[String: any Sendable]] {
         let issue = alert.issueID
+        let stamp = signer.stamp(now: now)
         func integration(_ action: String, family: String) -> [String: any Sendable] {
             ["url": url, "context": [
-                "issue_id": issue, "action": action, "connector": connector,
-                "signature": signer.signature(issue: issue, family: family, connector: connector),
+                "issue_id": issue, "action": action, "connector": connector, "expires": stamp.expires,
+                "nonce": stamp.nonce,
+                "signature": signer.signature(issue: issue, family: family, connector: connector, stamp: stamp),
             ] as [String: any Sendable]]
         }
         func button(_ id: String, _ label: String, _ action: IssueAction, style: String? = nil) -> [String: any Sendable] {
@@ -114,23 +144,19 @@ public struct MattermostMessage: Sendable {
             button["style"] = style
             return button
         }
-        func menu(_ id: String, _ label: String, family: String, _ options: [(String, IssueAction)]) -> [String: any Sendable] {
-            ["id": id, "type": "select", "name": label,
-             "options": options.map { ["text": $0.0.fitted(to: 75), "value": $0.1.description] as [String: any Sendable] },
-             "integration": integration(family, family: family)]
+        let menus = Dictionary(menus(alert).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        func menu(_ id: String) -> [String: any Sendable]? {
+            menus[id].map { menu in
+                ["id": menu.id, "type": "select", "name": menu.label,
+                 "options": menu.options.map { ["text": $0.label.fitted(to: 75), "value": $0.action.description] as [String: any Sendable] },
+                 "integration": integration(menu.family, family: menu.family)]
+            }
         }
         var actions: [[String: any Sendable]] = []
         actions.append(alert.status == .resolved
             ? button("unresolve", "Unresolve", .unresolve) : button("resolve", "Resolve", .resolve, style: "primary"))
-        if alert.status == .ignored {
-            actions.append(button("unignore", "Stop ignoring", .unresolve))
-        } else {
-            actions.append(menu("ignore", "Ignore…", family: "ignore",
-                                IssueAction.ignoreMenu.map { ($0.label, .ignore($0.choice)) }))
-        }
-        var people = alert.assignees.map { ($0.name, IssueAction.assign(email: $0.email)) }
-        if alert.assignee != nil { people.insert(("Unassign", .unassign), at: 0) }
-        if !people.isEmpty { actions.append(menu("assign", "Assign…", family: "assign", people)) }
+        if alert.status == .ignored { actions.append(button("unignore", "Stop ignoring", .unresolve)) }
+        actions += [menu("ignore"), menu("assign")].compactMap { $0 }
         actions.append(button("ack", "Acknowledge", .acknowledge))
         if alert.status != .resolved { actions.append(button("resolvenext", "Resolve in next release", .resolveInNextRelease)) }
         return actions

@@ -28,10 +28,14 @@ public struct MattermostPlatform: ChatPlatform {
     /// Where Mattermost sends button clicks.
     public var actionsURL: String { context.publicURL + "/mattermost/actions" }
 
-    /// The alert as a post with Herald's signed buttons.
+    /// The alert as a post with Herald's signed buttons; a post through the incoming webhook has none, as a
+    /// click on it could not be bound to a post Herald knows.
     public func message(_ alert: AlertMessage) -> MattermostMessage {
-        .alert(alert, actionsURL: actionsURL, signer: context.signer, connector: connector.name)
+        .alert(alert, actionsURL: actionsURL, signer: client.usesBotAPI ? signer : nil, connector: connector.name)
     }
+
+    /// The signer of this connector's buttons, with its configured lifetime.
+    public var signer: ButtonSigner { context.signer.lasting(connector.buttonLifetime) }
 
     public func lookUpChannel(_ name: String) async throws(ChatFailure) -> String {
         guard client.usesBotAPI else { return name }

@@ -54,9 +54,12 @@ extension ChatCallbackRoutes {
     var logger: Logger { callbacks.logger }
 
     /// Registers each callback path for POST with its handler.
-    func post(_ handlers: [String: @Sendable (Request) async throws -> Response], on router: Router<BasicRequestContext>) {
+    func post(
+        _ handlers: [String: @Sendable (Request, HeraldRequestContext) async throws -> Response],
+        on router: Router<HeraldRequestContext>
+    ) {
         for (path, handler) in handlers {
-            router.post(RouterPath(path)) { request, _ in try await handler(request) }
+            router.post(RouterPath(path)) { request, context in try await handler(request, context) }
         }
     }
 }

@@ -23,6 +23,12 @@ enum CallbackReply: Sendable {
     case unknownButton
     /// A menu choice outside the menu the button's context signs.
     case unknownChoice
+    /// The buttons' lifetime has passed since their post was last rendered.
+    case expired(Issue?)
+    /// The clicker is not a member of the channel the message is in.
+    case notInChannel
+    /// The platform could not say whether the clicker may act; nothing was done.
+    case unverified(String)
     /// Something went wrong on Herald's side.
     case failed(String)
 
@@ -54,6 +60,11 @@ enum CallbackReply: Sendable {
         case .unknownAssignee(let text): text
         case .unknownButton: "Herald does not know that button. It may come from an older version of Herald."
         case .unknownChoice: "Herald does not know that choice."
+        case .expired(let issue):
+            "These buttons have expired; they renew whenever the issue changes. Use "
+                + (issue.map { "`/herald status \($0.shortID)`" } ?? "`/herald status`") + " to see where it stands."
+        case .notInChannel: "Only members of this channel can act on its alerts."
+        case .unverified(let reason): "Herald could not check that you may do that, so it did nothing: \(reason)"
         case .failed(let reason): "Herald could not do that: \(reason)"
         }
     }

@@ -17,8 +17,8 @@ struct AdminRoutes {
     let metrics: HeraldMetrics
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
-        let authentication = AdminAuthentication<BasicRequestContext>(token: adminToken)
+    func register(on router: Router<HeraldRequestContext>) {
+        let authentication = AdminAuthentication<HeraldRequestContext>(token: adminToken)
         router.group("/api/v1").add(middleware: authentication)
             .get("issues") { request, _ in
                 try await listIssues(request)

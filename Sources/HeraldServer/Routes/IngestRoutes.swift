@@ -19,7 +19,7 @@ struct IngestRoutes {
         case envelope, store, herald
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<HeraldRequestContext>) {
         router.post("/api/:project/envelope") { request, context in
             try await ingest(request, context: context, endpoint: .envelope)
         }
@@ -33,7 +33,7 @@ struct IngestRoutes {
 
     /// Authenticates, admits, reads, parses and submits; answers once the events are committed. Any error
     /// answer leaves the database untouched.
-    private func ingest(_ request: Request, context: BasicRequestContext, endpoint: Endpoint) async throws -> Response {
+    private func ingest(_ request: Request, context: HeraldRequestContext, endpoint: Endpoint) async throws -> Response {
         do {
             let project = try authenticate(request, context: context, endpoint: endpoint)
             guard pipeline.admit() else {
@@ -68,7 +68,7 @@ struct IngestRoutes {
 
     // MARK: Steps
 
-    private func authenticate(_ request: Request, context: BasicRequestContext, endpoint: Endpoint) throws(APIError)
+    private func authenticate(_ request: Request, context: HeraldRequestContext, endpoint: Endpoint) throws(APIError)
         -> Config.Project
     {
         switch endpoint {

@@ -14,7 +14,7 @@ struct OpsRoutes {
     let pipeline: IngestPipeline
     let metrics: HeraldMetrics
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<HeraldRequestContext>) {
         router.get("/healthz") { _, _ in
             let reachable = await store.isReachable()
             let loaded = rules.current

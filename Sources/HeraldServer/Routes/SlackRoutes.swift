@@ -22,7 +22,7 @@ struct SlackRoutes: ChatCallbackRoutes {
     let deferred: DeferredWork
     let replays: SlackReplayGuard
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<HeraldRequestContext>) {
         post(["/slack/interactions": interaction, "/slack/commands": command], on: router)
     }
 
@@ -54,7 +54,7 @@ struct SlackRoutes: ChatCallbackRoutes {
         return workspace
     }
 
-    private func interaction(_ request: Request) async throws -> Response {
+    private func interaction(_ request: Request, _: HeraldRequestContext) async throws -> Response {
         guard let body = try await verifiedBody(request) else { return Response(status: .ok) }
         guard let interaction = FormBody.parse(body)["payload"].flatMap(SlackInteraction.init(payload:)) else {
             throw APIError.badRequest("expected a form with a JSON 'payload'", field: "payload")
@@ -100,7 +100,7 @@ struct SlackRoutes: ChatCallbackRoutes {
 
     /// `POST /slack/commands`: `/herald alert | status | help`, and `/herald` alone opens a form. Every answer
     /// is an ephemeral message; a refusal says why, never with an error status.
-    private func command(_ request: Request) async throws -> Response {
+    private func command(_ request: Request, _: HeraldRequestContext) async throws -> Response {
         guard let body = try await verifiedBody(request) else {
             return try ephemeral("Herald has already taken this command.")
         }

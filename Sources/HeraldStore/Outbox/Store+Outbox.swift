@@ -184,6 +184,20 @@ extension Store {
         }
     }
 
+    /// The first message Herald posted as `ref` on a connector or workspace; nil when it posted none so.
+    public func messageHandle(ref: String, kind: DeliveryKind, target: String) async throws -> MessageHandle? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT issue_id, kind, target, channel, channel_id, message_ref, thread_ref FROM message_handles
+                    WHERE kind = ? AND target = ? AND message_ref = ? AND thread_ref IS NULL LIMIT 1
+                    """,
+                arguments: [kind, target, ref]
+            ).map(MessageHandle.init(row:))
+        }
+    }
+
     /// Every message posted for an issue, first messages before their replies, oldest first.
     public func messageHandles(issue: Int64) async throws -> [MessageHandle] {
         try await pool.read { db in
@@ -194,11 +208,7 @@ extension Store {
                     WHERE issue_id = ? ORDER BY thread_ref IS NOT NULL, id
                     """,
                 arguments: [issue]
-            ).map { row in
-                MessageHandle(
-                    issueID: row["issue_id"], kind: row["kind"], target: row["target"], channel: row["channel"],
-                    channelID: row["channel_id"], ref: row["message_ref"], threadRef: row["thread_ref"])
-            }
+            ).map(MessageHandle.init(row:))
         }
     }
 
@@ -229,5 +239,14 @@ extension Store {
                 sql: "INSERT INTO settings (key, value) VALUES ('callback_key', ?)", arguments: [key.hexString])
             return key
         }
+    }
+}
+
+extension MessageHandle {
+    /// A `message_handles` row.
+    init(row: Row) {
+        self.init(
+            issueID: row["issue_id"], kind: row["kind"], target: row["target"], channel: row["channel"],
+            channelID: row["channel_id"], ref: row["message_ref"], threadRef: row["thread_ref"])
     }
 }
