@@ -77,6 +77,8 @@ public struct Config: Sendable {
         public var keys: [Secret]
         /// Who may raise alerts for the project from chat besides linked users.
         public var chatAlerts: ChatAlerts
+        /// This project's own limit on new issues; nil takes `server.new_issues`.
+        public var newIssues: NewIssueLimit?
 
         public init(id: Int, slug: String, keys: [Secret] = [], chatAlerts: ChatAlerts = ChatAlerts()) {
             self.id = id
@@ -204,6 +206,23 @@ public struct Config: Sendable {
         }
     }
 
+    /// How fast a project may open issues: `perMinute` on average, with `burst` at once. Events of existing
+    /// issues are never limited; an event that would open one past the limit is refused with 429.
+    public struct NewIssueLimit: Sendable, Hashable {
+        public var perMinute: Int
+        public var burst: Int
+
+        public init(perMinute: Int = 600, burst: Int = 300) {
+            self.perMinute = perMinute
+            self.burst = burst
+        }
+    }
+
+    /// The new-issue limit of a project: its own, else the server's.
+    public func newIssueLimit(project id: Int) -> NewIssueLimit {
+        projects.first { $0.id == id }?.newIssues ?? server.newIssues
+    }
+
     /// Where `herald serve` listens and what it accepts.
     public struct Server: Sendable, Hashable {
         public static let defaultMaxBodyBytes = 1 << 20
@@ -225,6 +244,9 @@ public struct Config: Sendable {
         /// the proxy in front. Off by default: Hummingbird's idle handler schedules a timer on every request,
         /// which cost ingest 10–15% of its throughput when measured (Benchmarks/README.md).
         public var idleTimeout: Double = 0
+        /// How many new issues each project may open: a steady rate and a burst on top of it. A project's own
+        /// `new_issues` overrides it.
+        public var newIssues = NewIssueLimit()
 
         public init(
             host: String = "127.0.0.1", port: Int = 8080, publicURL: String? = nil,

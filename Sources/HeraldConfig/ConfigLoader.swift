@@ -121,6 +121,7 @@ private struct ConfigReading {
     private func server(_ node: Node) -> Config.Server? {
         let allowed = [
             "host", "port", "public_url", "max_body_bytes", "ingest_queue", "body_timeout_seconds", "idle_timeout_seconds",
+            "new_issues",
         ]
         guard let fields = reader.mapping(node, "server", allowed: allowed) else { return nil }
         let defaults = Config.Server()
@@ -141,7 +142,21 @@ private struct ConfigReading {
         }
         if let value = seconds("body_timeout_seconds", 0.1...3_600) { server.bodyTimeout = value }
         if let value = seconds("idle_timeout_seconds", 0...3_600) { server.idleTimeout = value }
+        if let node = fields["new_issues"], let limit = newIssueLimit(node, defaults: server.newIssues) {
+            server.newIssues = limit
+        }
         return server
+    }
+
+    /// `{per_minute: 600, burst: 300}`; a key left out keeps its default.
+    private func newIssueLimit(_ node: Node, defaults: Config.NewIssueLimit) -> Config.NewIssueLimit? {
+        guard let fields = reader.mapping(node, "new_issues", allowed: ["per_minute", "burst"]) else { return nil }
+        var limit = defaults
+        if let value = fields["per_minute"].flatMap({ reader.int($0, "per_minute", range: 1...1_000_000) }) {
+            limit.perMinute = value
+        }
+        if let value = fields["burst"].flatMap({ reader.int($0, "burst", range: 1...1_000_000) }) { limit.burst = value }
+        return limit
     }
 
     private func storage(_ node: Node) -> Config.Storage? {
@@ -204,7 +219,7 @@ private struct ConfigReading {
 
     private func project(_ node: Node) -> Config.Project? {
         guard let fields = reader.mapping(
-            node, "project", allowed: ["id", "slug", "keys", "chat_alerts"], required: ["id", "slug"]),
+            node, "project", allowed: ["id", "slug", "keys", "chat_alerts", "new_issues"], required: ["id", "slug"]),
             let id = fields["id"].flatMap({ reader.int($0, "id", range: 1...Int(Int32.max)) }),
             let slug = fields["slug"].flatMap({ text($0, "slug") })
         else { return nil }
@@ -214,6 +229,7 @@ private struct ConfigReading {
         }
         let keys = fields["keys"].flatMap { reader.sequence($0, "keys") }?.compactMap { secret($0, "keys") } ?? []
         var project = Config.Project(id: id, slug: slug, keys: keys)
+        project.newIssues = fields["new_issues"].flatMap { newIssueLimit($0, defaults: Config.NewIssueLimit()) }
         if let node = fields["chat_alerts"],
             let alerts = reader.mapping(node, "chat_alerts", allowed: ["allowed_channels", "allow_unlinked_users"])
         {

@@ -8,6 +8,7 @@
 import Foundation
 import HeraldChat
 import HeraldConfig
+import HeraldCore
 import HeraldDelivery
 import HeraldHTTP
 import HeraldStore
@@ -76,6 +77,11 @@ public struct HeraldServer: Sendable {
         actions = IssueActions(store: store, config: config, queued: { dispatcher.rowsAdded() })
         pipeline = IngestPipeline(
             store: store, rules: rules, metrics: metrics, logger: options.logger, capacity: config.server.ingestQueue,
+            newIssues: TokenBuckets { project in
+                let limit = config.newIssueLimit(project: project)
+                return .init(perSecond: Double(limit.perMinute) / 60, capacity: Double(limit.burst))
+            },
+            projectSlugs: Dictionary(config.projects.map { ($0.id, $0.slug) }, uniquingKeysWith: { first, _ in first }),
             deliveriesQueued: { dispatcher.rowsAdded() })
     }
 
@@ -102,7 +108,7 @@ public struct HeraldServer: Sendable {
         let projects = ProjectDirectory(config.projects)
         IngestRoutes(
             projects: projects, pipeline: pipeline, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes,
-            bodyTimeout: config.server.bodyTimeout)
+            bodyTimeout: config.server.bodyTimeout, newIssues: config.server.newIssues)
             .register(on: router)
         AdminRoutes(store: store, actions: actions, projects: projects, rules: rules, adminToken: config.adminToken, metrics: metrics,
                     logger: options.logger)

@@ -31,6 +31,9 @@ public enum IngestOutcome: Sendable {
     case duplicate(eventID: String)
     /// Writing this event failed and was rolled back; the rest of the batch is unaffected.
     case failed(eventID: String, reason: String)
+    /// The event would open a new issue, and its project has opened as many as its limit allows for now;
+    /// nothing was written. A token comes back after `retryAfter` seconds.
+    case rateLimited(eventID: String, projectID: Int, retryAfter: Double)
 }
 
 /// The effect of one stored event on its issue and the rules.

@@ -8,11 +8,15 @@ extension Store {
     /// outbox rows, so a crash leaves every event of the batch either complete or absent.
     ///
     /// Every event is evaluated against `engine` alone, so a reload between batches never splits one.
-    /// One event failing rolls back only that event (a savepoint each).
-    public func ingest(_ batch: [IncomingEvent], engine: RuleEngine, now: Date = Date()) async throws -> [IngestOutcome] {
+    /// One event failing rolls back only that event (a savepoint each). An event that would open a new issue
+    /// takes a token from its project's bucket in `newIssues` first; without one it is refused, unwritten.
+    public func ingest(
+        _ batch: [IncomingEvent], engine: RuleEngine, newIssues: TokenBuckets<Int>? = nil, now: Date = Date()
+    ) async throws -> [IngestOutcome] {
         let eventsPerIssue = configuration.eventsPerIssue
         return try await pool.write { db in
-            var writer = IngestWriter(db: db, engine: engine, now: now, eventsPerIssue: eventsPerIssue)
+            var writer = IngestWriter(
+                db: db, engine: engine, now: now, eventsPerIssue: eventsPerIssue, newIssues: newIssues)
             return batch.map { incoming -> IngestOutcome in
                 do {
                     var outcome: IngestOutcome?
@@ -22,7 +26,7 @@ extension Store {
                     }
                     return outcome!
                 } catch {
-                    writer.forgetRolledBackState()
+                    writer.forgetRolledBackState(of: incoming)
                     return .failed(eventID: incoming.eventID, reason: String(describing: error))
                 }
             }
@@ -36,21 +40,28 @@ private struct IngestWriter {
     let engine: RuleEngine
     let now: Date
     let eventsPerIssue: Int
+    let newIssues: TokenBuckets<Int>?
     /// Each project's latest release, once read in this batch.
     private var latestReleases: [Int: String?] = [:]
+    /// Whether the event being written took a new-issue token.
+    private var tookToken = false
 
-    init(db: Database, engine: RuleEngine, now: Date, eventsPerIssue: Int) {
+    init(db: Database, engine: RuleEngine, now: Date, eventsPerIssue: Int, newIssues: TokenBuckets<Int>?) {
         self.db = db
         self.engine = engine
         self.now = now
         self.eventsPerIssue = eventsPerIssue
+        self.newIssues = newIssues
     }
 
     private var nowSeconds: Double { now.timeIntervalSince1970 }
 
-    /// After a rolled-back event, what this writer remembers may describe rows that are gone.
-    mutating func forgetRolledBackState() {
+    /// After a rolled-back event, what this writer remembers may describe rows that are gone, and the issue
+    /// it would have opened was not opened.
+    mutating func forgetRolledBackState(of incoming: IncomingEvent) {
         latestReleases = [:]
+        if tookToken { newIssues?.giveBack(incoming.projectID) }
+        tookToken = false
     }
 
     mutating func write(_ incoming: IncomingEvent) throws -> IngestOutcome {
@@ -61,9 +72,17 @@ private struct IngestWriter {
         {
             return .duplicate(eventID: incoming.eventID)
         }
+        let existing = try IssueRow.fetchOne(db, IssueRow.byFingerprint, [incoming.projectID, incoming.grouping.hash])
+        tookToken = false
+        if existing == nil, let newIssues {
+            if let wait = newIssues.take(incoming.projectID, now: now) {
+                return .rateLimited(eventID: incoming.eventID, projectID: incoming.projectID, retryAfter: wait)
+            }
+            tookToken = true
+        }
         let latestRelease = try recordRelease(of: incoming)
         let userKey = event.userKey
-        let (updated, state) = try issueAfter(incoming)
+        let (updated, state) = try issueAfter(incoming, existing: existing)
         var issue = updated
         if let userKey, try isNewUser(userKey, issue: issue.id) { issue.usersSeen += 1 }
         try save(issue)
@@ -85,9 +104,8 @@ private struct IngestWriter {
 
     /// The event's issue as this event leaves it, and the transition that gives triggers their facts (nil
     /// when the issue stays resolved or ignored). `IssueLifecycle` decides; this only reads and creates rows.
-    private func issueAfter(_ incoming: IncomingEvent) throws -> (Issue, IssueState?) {
-        guard let issue = try IssueRow.fetchOne(db, IssueRow.byFingerprint, [incoming.projectID, incoming.grouping.hash])
-        else {
+    private func issueAfter(_ incoming: IncomingEvent, existing: Issue?) throws -> (Issue, IssueState?) {
+        guard let issue = existing else {
             return (try createIssue(incoming), .new)
         }
         let event = incoming.event

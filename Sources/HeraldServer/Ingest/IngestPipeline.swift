@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldStore
 import Logging
 import ServiceLifecycle
@@ -39,10 +40,15 @@ public final class IngestPipeline: Service, Sendable {
     let maxBatch: Int
     /// Called after a commit that queued deliveries, so delivery starts on them at once.
     let deliveriesQueued: @Sendable () -> Void
+    /// Each project's allowance of new issues.
+    let newIssues: TokenBuckets<Int>?
+    /// Project slugs by id, for metric labels.
+    let projectSlugs: [Int: String]
     private let state = Mutex(State())
 
     public init(
         store: Store, rules: RuleBook, metrics: HeraldMetrics, logger: Logger, capacity: Int, maxBatch: Int = 1_000,
+        newIssues: TokenBuckets<Int>? = nil, projectSlugs: [Int: String] = [:],
         deliveriesQueued: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
@@ -51,6 +57,8 @@ public final class IngestPipeline: Service, Sendable {
         self.logger = logger
         self.capacity = capacity
         self.maxBatch = maxBatch
+        self.newIssues = newIssues
+        self.projectSlugs = projectSlugs
         self.deliveriesQueued = deliveriesQueued
     }
 
@@ -161,7 +169,7 @@ public final class IngestPipeline: Service, Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let outcomes = try await store.ingest(events, engine: loaded.engine)
+            let outcomes = try await store.ingest(events, engine: loaded.engine, newIssues: newIssues)
             metrics.batchCommitLatency.recordInterval(clock.now - started)
             record(outcomes)
             var offset = 0
@@ -196,6 +204,8 @@ public final class IngestPipeline: Service, Sendable {
                 queued += result.deliveries
             case .duplicate:
                 metrics.eventsAcceptedTotal.increment()
+            case .rateLimited(_, let project, _):
+                metrics.newIssuesLimited(project: projectSlugs[project] ?? String(project)).increment()
             case .failed(let eventID, let reason):
                 metrics.eventsRejected(reason: "failed").increment()
                 logger.error("event not stored", metadata: ["event_id": "\(eventID)", "error": "\(reason)"])

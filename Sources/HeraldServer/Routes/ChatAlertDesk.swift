@@ -63,7 +63,12 @@ struct ChatAlertDesk: Sendable {
             projectID: project.id, projectSlug: project.slug, event: event, grouping: Grouping(event: event),
             payload: event.sentryPayload())
         do {
-            guard case .stored(let result) = try await pipeline.submit([incoming]).first else {
+            let outcome = try await pipeline.submit([incoming]).first
+            if case .rateLimited(_, _, let wait) = outcome {
+                return "\(project.slug) has opened as many new issues as its limit allows for now; "
+                    + "try again in \(Int(min(3_600, wait.rounded(.up)))) seconds."
+            }
+            guard case .stored(let result) = outcome else {
                 return "Herald could not store the alert; try again."
             }
             let sent = result.deliveries == 0

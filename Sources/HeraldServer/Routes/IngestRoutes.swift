@@ -14,6 +14,8 @@ struct IngestRoutes {
     let maxBodyBytes: Int
     /// Seconds a body may take to arrive.
     let bodyTimeout: Double
+    /// The server's new-issue limit, for projects without their own.
+    let newIssues: Config.NewIssueLimit
 
     enum Endpoint {
         case envelope, store, herald
@@ -54,6 +56,18 @@ struct IngestRoutes {
             }
             for case .failed(let eventID, _) in outcomes {
                 throw APIError(.internalServerError, "event \(eventID) could not be stored", reason: "failed")
+            }
+            let waits = outcomes.compactMap { outcome -> Double? in
+                if case .rateLimited(_, _, let wait) = outcome { return wait }
+                return nil
+            }
+            if let wait = waits.max() {
+                let limit = project.newIssues ?? newIssues
+                throw APIError(
+                    .tooManyRequests,
+                    "project '\(project.slug)' may open \(limit.perMinute) new issues a minute, \(limit.burst) at once "
+                        + "(new_issues); \(waits.count) event(s) that would open one were not stored",
+                    reason: "rate_limited", retryAfter: Int(min(3_600, wait.rounded(.up))))
             }
             let id = events.incoming.first?.eventID ?? events.envelopeID
             let json = id.map { #"{"id":"\#($0)"}"# } ?? "{}"

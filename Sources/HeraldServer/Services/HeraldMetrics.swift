@@ -56,7 +56,7 @@ public final class HeraldMetrics: Sendable {
     }
 
     /// Rejected requests by reason (`bad_request`, `unauthorized`, `unknown_project`, `too_large`,
-    /// `queue_full`, `unsupported_encoding`, `failed`).
+    /// `queue_full`, `unsupported_encoding`, `rate_limited`, `failed`).
     public func eventsRejected(reason: String) -> CoreMetrics.Counter {
         counter("herald_events_rejected_total", ("reason", reason))
     }
@@ -64,6 +64,12 @@ public final class HeraldMetrics: Sendable {
     /// Regular-expression matches of a rule that gave up at a limit (`herald_rule_regex_limit_total{rule}`).
     public func ruleRegexLimit(rule: String) -> CoreMetrics.Counter {
         counter("herald_rule_regex_limit_total", ("rule", rule))
+    }
+
+    /// Events refused because their project had opened as many new issues as its limit allows
+    /// (`herald_new_issues_limited_total{project}`).
+    public func newIssuesLimited(project: String) -> CoreMetrics.Counter {
+        counter("herald_new_issues_limited_total", ("project", project))
     }
 
     public func ruleReloads(outcome: String) -> CoreMetrics.Counter {
