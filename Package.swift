@@ -181,3 +181,17 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
         )
     )
 }
+
+// libFuzzer targets for every decoder of outside bytes (Tests/Fuzz/run.sh builds them with
+// `--sanitize=fuzzer`, which supplies `main`). Out of the ordinary build, which has no libFuzzer to link.
+if ProcessInfo.processInfo.environment["HERALD_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "HeraldFuzz",
+            dependencies: ["HeraldCore", "HeraldConfig", "HeraldRules", "HeraldChat", "HeraldServer"],
+            path: "Tests/Fuzz",
+            exclude: ["run.sh", "Corpus"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
+}

@@ -244,6 +244,9 @@ public struct Config: Sendable {
         /// the proxy in front. Off by default: Hummingbird's idle handler schedules a timer on every request,
         /// which cost ingest 10–15% of its throughput when measured (Benchmarks/README.md).
         public var idleTimeout: Double = 0
+        /// The bytes of request bodies all ingest requests may hold at once (as sent, and again once
+        /// decompressed); a request that does not fit is answered 429 before its body is read.
+        public var ingestBodyBudget = 128 << 20
         /// How many new issues each project may open: a steady rate and a burst on top of it. A project's own
         /// `new_issues` overrides it.
         public var newIssues = NewIssueLimit()

@@ -121,7 +121,7 @@ private struct ConfigReading {
     private func server(_ node: Node) -> Config.Server? {
         let allowed = [
             "host", "port", "public_url", "max_body_bytes", "ingest_queue", "body_timeout_seconds", "idle_timeout_seconds",
-            "new_issues",
+            "new_issues", "ingest_body_budget_bytes",
         ]
         guard let fields = reader.mapping(node, "server", allowed: allowed) else { return nil }
         let defaults = Config.Server()
@@ -142,6 +142,17 @@ private struct ConfigReading {
         }
         if let value = seconds("body_timeout_seconds", 0.1...3_600) { server.bodyTimeout = value }
         if let value = seconds("idle_timeout_seconds", 0...3_600) { server.idleTimeout = value }
+        if let node = fields["ingest_body_budget_bytes"],
+            let bytes = reader.int(node, "ingest_body_budget_bytes", range: (1 << 20)...(64 << 30))
+        {
+            server.ingestBodyBudget = bytes
+        }
+        if server.ingestBodyBudget < server.maxBodyBytes {
+            reader.report(
+                "'ingest_body_budget_bytes' (\(server.ingestBodyBudget)) must be at least 'max_body_bytes' (\(server.maxBodyBytes)), "
+                    + "or no body of the largest size could ever be taken",
+                at: fields["ingest_body_budget_bytes"] ?? fields["max_body_bytes"] ?? node)
+        }
         if let node = fields["new_issues"], let limit = newIssueLimit(node, defaults: server.newIssues) {
             server.newIssues = limit
         }

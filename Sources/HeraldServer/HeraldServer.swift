@@ -106,14 +106,16 @@ public struct HeraldServer: Sendable {
     {
         let router = Router(context: HeraldRequestContext.self)
         let projects = ProjectDirectory(config.projects)
+        let trim = MemoryTrim(logger: options.logger)
+        let bodies = BodyBudget(capacity: config.server.ingestBodyBudget, drained: { trim.drained(peak: $0) })
         IngestRoutes(
             projects: projects, pipeline: pipeline, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes,
-            bodyTimeout: config.server.bodyTimeout, newIssues: config.server.newIssues)
+            bodyTimeout: config.server.bodyTimeout, newIssues: config.server.newIssues, bodies: bodies)
             .register(on: router)
         AdminRoutes(store: store, actions: actions, projects: projects, rules: rules, adminToken: config.adminToken, metrics: metrics,
                     logger: options.logger)
             .register(on: router)
-        OpsRoutes(store: store, rules: rules, pipeline: pipeline, metrics: metrics).register(on: router)
+        OpsRoutes(store: store, rules: rules, pipeline: pipeline, bodies: bodies, metrics: metrics).register(on: router)
         let desk = ChatAlertDesk(config: config, pipeline: pipeline, store: store)
         let callbacks = CallbackHandler(actions: actions, desk: desk, logger: options.logger)
         let deferred = DeferredWork()
@@ -130,6 +132,7 @@ public struct HeraldServer: Sendable {
         return Application(
             router: router,
             server: .http1(configuration: .init(
+                additionalChannelHandlers: [ReadBufferLimit(maximum: 16 << 10)],
                 idleTimeout: config.server.idleTimeout > 0
                     ? .milliseconds(Int64(config.server.idleTimeout * 1_000)) : nil)),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
@@ -138,6 +141,7 @@ public struct HeraldServer: Sendable {
                 dispatcher,
                 pipeline,
                 deferred,
+                trim,
                 RuleReloader(book: rules, pollInterval: options.rulesPollInterval, metrics: metrics, logger: logger),
                 RetentionService(store: store, interval: options.retentionInterval, logger: logger),
                 RegexLimitWatch(rules: rules, metrics: metrics, interval: .seconds(10), logger: logger),

@@ -16,6 +16,8 @@ struct IngestRoutes {
     let bodyTimeout: Double
     /// The server's new-issue limit, for projects without their own.
     let newIssues: Config.NewIssueLimit
+    /// The bytes of bodies all ingest requests may hold at once.
+    let bodies: BodyBudget
 
     enum Endpoint {
         case envelope, store, herald
@@ -43,8 +45,23 @@ struct IngestRoutes {
                                reason: "queue_full", retryAfter: 1)
             }
             defer { pipeline.release() }
-            let body = try await readBody(request)
-            let events = try parse(body, endpoint: endpoint, project: project)
+            let encoding = try contentEncoding(request)
+            let announced = try announcedLength(request)
+            // The body's bytes are reserved before it is read: as announced, or the most it may be.
+            var held = announced ?? maxBodyBytes
+            guard bodies.reserve(held) else { throw budgetFull() }
+            defer { bodies.release(held) }
+            let raw = try await collectBody(request)
+            if announced == nil {
+                bodies.release(held - raw.readableBytes)
+                held = raw.readableBytes
+            }
+            let body = try inflate(raw, encoding: encoding)
+            if encoding != .identity {
+                guard bodies.reserve(body.count) else { throw budgetFull() }
+                held += body.count
+            }
+            let events = try Self.parse(body, endpoint: endpoint, project: project)
             let outcomes: [IngestOutcome]
             do {
                 outcomes = try await pipeline.submit(events.incoming)
@@ -110,21 +127,29 @@ struct IngestRoutes {
         }
     }
 
-    private func readBody(_ request: Request) async throws -> [UInt8] {
+    private func contentEncoding(_ request: Request) throws(APIError) -> ContentEncoding {
         guard let encoding = ContentEncoding(header: request.headers[.contentEncoding]) else {
             throw APIError(.unsupportedMediaType,
                            "Content-Encoding '\(request.headers[.contentEncoding] ?? "")' is not supported; use gzip or deflate",
                            field: "Content-Encoding", reason: "unsupported_encoding")
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
-            throw tooLarge()
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await collectBody(request)
-        } catch is NIOTooManyBytesError {
-            throw tooLarge()
-        }
+        return encoding
+    }
+
+    /// The body's length as `Content-Length` gives it; nil when it is not given.
+    private func announcedLength(_ request: Request) throws(APIError) -> Int? {
+        guard let length = request.headers[.contentLength].flatMap(Int.init) else { return nil }
+        guard (0...maxBodyBytes).contains(length) else { throw tooLarge() }
+        return length
+    }
+
+    private func budgetFull() -> APIError {
+        APIError(.tooManyRequests,
+                 "Herald holds as many request bytes as it may (server.ingest_body_budget_bytes); retry after the given seconds",
+                 reason: "body_budget", retryAfter: 1)
+    }
+
+    private func inflate(_ buffer: ByteBuffer, encoding: ContentEncoding) throws(APIError) -> [UInt8] {
         do {
             return try BodyDecompression.inflate(Array(buffer.readableBytesView), encoding: encoding, limit: maxBodyBytes)
         } catch .tooLarge {
@@ -138,7 +163,14 @@ struct IngestRoutes {
     /// The body, read within `bodyTimeout`: a client that trickles its body holds a place in the ingest queue,
     /// so past the deadline the read stops, the place is freed, and the client is answered 408.
     private func collectBody(_ request: Request) async throws -> ByteBuffer {
-        let limit = maxBodyBytes
+        do {
+            return try await collectBody(request, limit: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge()
+        }
+    }
+
+    private func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
         let deadline = bodyTimeout
         return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
             group.addTask { try await request.body.collect(upTo: limit) }
@@ -163,12 +195,13 @@ struct IngestRoutes {
                  reason: "too_large")
     }
 
-    private struct ParsedEvents {
+    struct ParsedEvents {
         var incoming: [IncomingEvent]
         var envelopeID: String?
     }
 
-    private func parse(_ body: [UInt8], endpoint: Endpoint, project: Config.Project) throws(APIError) -> ParsedEvents {
+    /// The events in a decompressed body, as the endpoint reads them; the fuzzers call it as the route does.
+    static func parse(_ body: [UInt8], endpoint: Endpoint, project: Config.Project) throws(APIError) -> ParsedEvents {
         func incoming(_ event: Event, payload: Data) -> IncomingEvent {
             IncomingEvent(projectID: project.id, projectSlug: project.slug, event: event, grouping: Grouping(event: event),
                           payload: payload)

@@ -12,6 +12,7 @@ struct OpsRoutes {
     let store: Store
     let rules: RuleBook
     let pipeline: IngestPipeline
+    let bodies: BodyBudget
     let metrics: HeraldMetrics
 
     func register(on router: Router<HeraldRequestContext>) {
@@ -28,6 +29,7 @@ struct OpsRoutes {
                     "ingest": [
                         "status": saturated ? "refusing: every place in the queue is taken" : "ok",
                         "in_progress": inProgress, "capacity": pipeline.capacity,
+                        "body_bytes": bodies.inUse, "body_budget_bytes": bodies.capacity,
                     ] as [String: any Sendable],
                     "rules": [
                         "version": loaded.engine.ruleSet.version, "count": loaded.engine.ruleSet.rules.count,
