@@ -237,13 +237,14 @@ public struct Config: Sendable {
         public var maxBodyBytes: Int
         /// Events accepted but not yet committed; past this, ingestion answers 429.
         public var ingestQueue: Int
-        /// How long an ingest request's body may take to arrive, in seconds: a client that sends it slower is
-        /// answered 408 and its place in the ingest queue is freed.
+        /// How long a request's body may take to arrive, in seconds: a client that sends it slower is answered
+        /// 408, and for ingestion its place in the queue is freed.
         public var bodyTimeout: Double = 30
-        /// How long a connection may stay idle, in seconds, before it is closed; 0 leaves idle connections to
-        /// the proxy in front. Off by default: Hummingbird's idle handler schedules a timer on every request,
-        /// which cost ingest 10–15% of its throughput when measured (Benchmarks/README.md).
-        public var idleTimeout: Double = 0
+        /// How long a new connection may take to send its first request's head, in seconds, before it is closed.
+        public var headerTimeout: Double = 10
+        /// How long a kept-alive connection may wait between a response and the next request's complete head,
+        /// in seconds, before it is closed.
+        public var idleTimeout: Double = 60
         /// The bytes of request bodies all ingest requests may hold at once (as sent, and again once
         /// decompressed); a request that does not fit is answered 429 before its body is read.
         public var ingestBodyBudget = 128 << 20

@@ -120,8 +120,8 @@ private struct ConfigReading {
     /// Reads every field it can, so one bad value does not hide the next.
     private func server(_ node: Node) -> Config.Server? {
         let allowed = [
-            "host", "port", "public_url", "max_body_bytes", "ingest_queue", "body_timeout_seconds", "idle_timeout_seconds",
-            "new_issues", "ingest_body_budget_bytes",
+            "host", "port", "public_url", "max_body_bytes", "ingest_queue", "body_timeout_seconds", "header_timeout_seconds",
+            "idle_timeout_seconds", "new_issues", "ingest_body_budget_bytes",
         ]
         guard let fields = reader.mapping(node, "server", allowed: allowed) else { return nil }
         let defaults = Config.Server()
@@ -141,7 +141,8 @@ private struct ConfigReading {
             fields[key].flatMap { reader.number($0, key, range: range) }
         }
         if let value = seconds("body_timeout_seconds", 0.1...3_600) { server.bodyTimeout = value }
-        if let value = seconds("idle_timeout_seconds", 0...3_600) { server.idleTimeout = value }
+        if let value = seconds("header_timeout_seconds", 0.1...3_600) { server.headerTimeout = value }
+        if let value = seconds("idle_timeout_seconds", 0.1...3_600) { server.idleTimeout = value }
         if let node = fields["ingest_body_budget_bytes"],
             let bytes = reader.int(node, "ingest_body_budget_bytes", range: (1 << 20)...(64 << 30))
         {

@@ -126,15 +126,18 @@ public struct HeraldServer: Sendable {
 
         let logger = options.logger
         let ruleSet = rules.engine.ruleSet
+        let deadlines = ConnectionDeadlines.Limits(
+            header: .milliseconds(Int64(config.server.headerTimeout * 1_000)),
+            idle: .milliseconds(Int64(config.server.idleTimeout * 1_000)))
         // The server is the application's last service, so it stops first: by the time the pipeline drains
         // and closes, no request can add to it. Work started by callbacks after their answer finishes before
         // the pipeline it may submit to stops. Delivery stops last, finishing the attempts in progress.
         return Application(
             router: router,
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [ReadBufferLimit(maximum: 16 << 10)],
-                idleTimeout: config.server.idleTimeout > 0
-                    ? .milliseconds(Int64(config.server.idleTimeout * 1_000)) : nil)),
+                additionalChannelHandlers: [
+                    ReadBufferLimit(maximum: 16 << 10), ConnectionDeadlines(limits: deadlines, metrics: metrics),
+                ])),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
             services: [
                 lock,

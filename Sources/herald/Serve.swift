@@ -37,6 +37,7 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "herald")
         let config = try options.load()
+        raiseOpenFileLimit(logger: logger)
         let server: HeraldServer
         do {
             let poll: Duration? = rulesPollInterval > 0 ? .milliseconds(Int64(rulesPollInterval * 1_000)) : nil
@@ -56,6 +57,26 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw failure("herald: stopped: \(HeraldServer.describe(error, config: config))")
         }
+    }
+}
+
+/// Raises the soft limit on open files to the hard one. Every connection is a file; at the common soft limit
+/// of 1,024 a thousand idle clients would make accept fail for everyone else, long before memory or the
+/// connection deadlines could matter.
+private func raiseOpenFileLimit(logger: Logger) {
+    #if os(Linux)
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    let resource = RLIMIT_NOFILE
+    #endif
+    var limit = rlimit()
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    let before = limit.rlim_cur
+    limit.rlim_cur = limit.rlim_max
+    if setrlimit(resource, &limit) == 0 {
+        logger.debug("raised the open-file limit", metadata: ["from": "\(before)", "to": "\(limit.rlim_max)"])
+    } else {
+        logger.notice("could not raise the open-file limit", metadata: ["limit": "\(before)"])
     }
 }
 

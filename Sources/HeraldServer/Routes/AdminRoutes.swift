@@ -147,7 +147,7 @@ struct AdminRoutes {
         guard let issue = try await store.issue(reference) else {
             throw APIError(.notFound, "no issue '\(reference.prefix(40))'", reason: "not_found")
         }
-        let body = try await request.body.collect(upTo: 64 << 10)
+        let body = try await request.readBody(upTo: 64 << 10, within: actions.config.server.bodyTimeout)
         guard (try? JSONShape.check(body.readableBytesView)) != nil,
             let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
         else {

@@ -164,28 +164,9 @@ struct IngestRoutes {
     /// so past the deadline the read stops, the place is freed, and the client is answered 408.
     private func collectBody(_ request: Request) async throws -> ByteBuffer {
         do {
-            return try await collectBody(request, limit: maxBodyBytes)
-        } catch is NIOTooManyBytesError {
+            return try await request.readBody(upTo: maxBodyBytes, within: bodyTimeout)
+        } catch let error as APIError where error.status == .contentTooLarge {
             throw tooLarge()
-        }
-    }
-
-    private func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
-        let deadline = bodyTimeout
-        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask { try await request.body.collect(upTo: limit) }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(deadline * 1_000)))
-                return nil
-            }
-            defer { group.cancelAll() }
-            // Counted under its reason with every other refusal, where the route catches it.
-            guard let first = try await group.next(), let body = first else {
-                throw APIError(
-                    .requestTimeout, "the body did not arrive within \(deadline.formatted()) s (server.body_timeout_seconds)",
-                    reason: "body_timeout")
-            }
-            return body
         }
     }
 

@@ -50,7 +50,8 @@ struct MattermostRoutes: ChatCallbackRoutes {
             throw APIError(.unauthorized, "send a Mattermost command token Herald knows as 'Authorization: Token <token>'",
                            reason: "unauthorized")
         }
-        let command = SlashCommandRequest(form: FormBody.parse(Array(buffer: try await request.body.collect(upTo: 1 << 20))))
+        let body = try await request.readBody(upTo: 1 << 20, within: config.server.bodyTimeout)
+        let command = SlashCommandRequest(form: FormBody.parse(Array(buffer: body)))
         let email = try? await platform.client.email(ofUser: command.userID)
         let requester = ChatAlertDesk.Requester(
             user: email.flatMap { $0 }.flatMap(config.user(email:)),
@@ -60,7 +61,7 @@ struct MattermostRoutes: ChatCallbackRoutes {
     }
 
     private func action(_ request: Request, _ requestContext: HeraldRequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 1 << 20)
+        let body = try await request.readBody(upTo: 1 << 20, within: config.server.bodyTimeout)
         guard let click = MattermostAction(body: Array(buffer: body)) else {
             throw APIError.badRequest("expected Mattermost's JSON with a 'context'", field: "context")
         }

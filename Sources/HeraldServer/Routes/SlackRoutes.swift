@@ -28,7 +28,7 @@ struct SlackRoutes: ChatCallbackRoutes {
 
     /// The raw body, once its signature is checked; nil for a signed request already taken (a replay).
     private func verifiedBody(_ request: Request) async throws -> [UInt8]? {
-        let body = Array(buffer: try await request.body.collect(upTo: 1 << 20))
+        let body = Array(buffer: try await request.readBody(upTo: 1 << 20, within: config.server.bodyTimeout))
         guard let secret = config.slack?.signingSecret else {
             throw APIError(.unauthorized, "slack.signing_secret is not configured, so Slack requests cannot be verified",
                            reason: "unauthorized")

@@ -72,6 +72,11 @@ public final class HeraldMetrics: Sendable {
         counter("herald_new_issues_limited_total", ("project", project))
     }
 
+    /// Connections Herald closed because no request's head came in time (`header_timeout`, `idle_timeout`).
+    public func connectionsClosed(reason: String) -> CoreMetrics.Counter {
+        counter("herald_connections_closed_total", ("reason", reason))
+    }
+
     public func ruleReloads(outcome: String) -> CoreMetrics.Counter {
         counter("herald_rule_reloads_total", ("outcome", outcome))
     }
