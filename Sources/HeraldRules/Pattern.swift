@@ -118,6 +118,97 @@ public final class Pattern: @unchecked Sendable, Hashable, CustomStringConvertib
         }
     }
 
+    /// A short subject on which the pattern backtracks exponentially, if a cheap search finds one.
+    ///
+    /// Nested quantifiers (`(a+)+`, `(a|aa)+`, `(\w+\s?)*`) take time exponential in the length of a subject
+    /// they almost match. The search pumps: each character the pattern names, one of each common class, and
+    /// each pair of adjacent literals, repeated to about `pumpLength` characters, after the pattern's literal
+    /// prefix when it has one, and followed by a character that makes the match fail. A pattern that needs
+    /// more than `budget` steps on any of these few dozen short subjects is catastrophic: a linear one needs
+    /// hundreds, a cubic one tens of thousands. Other shapes of catastrophe are left to the match limit.
+    public func catastrophicSubject(pumpLength: Int = 28, budget: UInt32 = 1_000_000) -> String? {
+        guard let data = herald_pcre2_match_data_create() else { return nil }
+        defer { herald_pcre2_match_data_free(data) }
+        guard let checking = herald_pcre2_match_context_create(budget, budget) else { return nil }
+        defer { herald_pcre2_match_context_free(checking) }
+        let prefixes = [""] + [Self.literalPrefix(source)].filter { !$0.isEmpty }
+        // PCRE2 fails at once a subject that lacks a character every match needs, so one ending carries them all.
+        let endings = ["!", "\n", "\u{1}", "!" + String(String.UnicodeScalarView(Self.literals(source).prefix(16)))]
+        for pump in Self.pumps(source) {
+            let repeated = String(repeating: pump, count: max(1, pumpLength / pump.count))
+            for prefix in prefixes {
+                for ending in endings {
+                    var subject = prefix + repeated + ending
+                    let result = subject.withUTF8 { buffer in
+                        buffer.withMemoryRebound(to: CChar.self) { chars in
+                            herald_pcre2_match(code, chars.baseAddress, chars.count, data, checking)
+                        }
+                    }
+                    switch result {
+                    case HERALD_PCRE2_ERROR_MATCHLIMIT, HERALD_PCRE2_ERROR_DEPTHLIMIT, HERALD_PCRE2_ERROR_HEAPLIMIT,
+                        HERALD_PCRE2_ERROR_JIT_STACKLIMIT:
+                        return subject
+                    default:
+                        continue
+                    }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The strings to repeat: the literal characters of the pattern, one of each common class, and each pair
+    /// of adjacent literals (for alternations such as `(ab|a)*`); at most a few dozen.
+    private static func pumps(_ source: String) -> [String] {
+        var seen = Set<String>()
+        var pumps: [String] = []
+        func add(_ pump: String) {
+            if pumps.count < 48, seen.insert(pump).inserted { pumps.append(pump) }
+        }
+        for pump in ["a", "0", " ", "-", ".", "/", "_", "é"] { add(pump) }
+        let literals = Self.literals(source)
+        for scalar in literals { add(String(scalar)) }
+        for (first, second) in zip(literals, literals.dropFirst()) { add(String(first) + String(second)) }
+        return pumps
+    }
+
+    /// The characters of the pattern that may stand for themselves.
+    private static func literals(_ source: String) -> [Unicode.Scalar] {
+        source.unicodeScalars.filter { scalar in
+            scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+                || (scalar.isASCII && " -_:/@=,;'\"<>#%&~`".unicodeScalars.contains(scalar))
+        }
+    }
+
+    /// The literal text the pattern starts with after `^` and inline flags: what a subject must begin with
+    /// before the interesting part can be reached (`^ERROR: (\w+\s?)+$` gives "ERROR: ").
+    private static func literalPrefix(_ source: String) -> String {
+        var rest = Substring(source)
+        while true {
+            if rest.hasPrefix("^") { rest = rest.dropFirst(); continue }
+            if rest.hasPrefix("(?"), let close = rest.firstIndex(of: ")"),
+                rest[rest.index(rest.startIndex, offsetBy: 2)..<close].allSatisfy({ "imsxn-".contains($0) })
+            {
+                rest = rest[rest.index(after: close)...]
+                continue
+            }
+            break
+        }
+        var prefix = ""
+        var characters = rest.makeIterator()
+        var previous: Character?
+        while let character = characters.next() {
+            if "\\[](){}.*+?|^$".contains(character) {
+                // A quantifier applies to the last literal taken: it may be absent, so leave it out.
+                if "*?{".contains(character), previous != nil { prefix.removeLast() }
+                break
+            }
+            prefix.append(character)
+            previous = character
+        }
+        return prefix
+    }
+
     public var description: String { "/\(source)/" }
 
     public static func == (lhs: Pattern, rhs: Pattern) -> Bool { lhs.source == rhs.source }

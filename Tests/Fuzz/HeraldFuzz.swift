@@ -24,7 +24,7 @@ private let ruleConfig = Config(
     users: [Config.User(email: "alice@example.com", name: "Alice", role: .admin)])
 
 /// Each target takes the fuzzer's bytes as the untrusted input of one decoder, exactly as Herald reads it.
-private let targets: [String: ([UInt8]) -> Void] = [
+private let targets: [String: @Sendable ([UInt8]) -> Void] = [
     // The three ingest bodies, after decompression, through the route's own parse.
     "ingest-herald": { bytes in _ = try? IngestRoutes.parse(bytes, endpoint: .herald, project: project) },
     "ingest-store": { bytes in _ = try? IngestRoutes.parse(bytes, endpoint: .store, project: project) },
@@ -63,7 +63,7 @@ private let targets: [String: ([UInt8]) -> Void] = [
     },
 ]
 
-private let target: ([UInt8]) -> Void = {
+private let target: @Sendable ([UInt8]) -> Void = {
     let name = ProcessInfo.processInfo.environment["HERALD_FUZZ_TARGET"] ?? ""
     guard let target = targets[name] else {
         FileHandle.standardError.write(Data(

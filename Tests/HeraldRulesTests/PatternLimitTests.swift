@@ -36,4 +36,28 @@ import Testing
         #expect(short.evaluate(String(repeating: "a", count: 12)) == .match)
         #expect(short.evaluate(String(repeating: "a", count: 60) + "b") == .limitHit)
     }
+
+    /// Patterns a cheap search shows to backtrack exponentially, and the subject it finds.
+    @Test(arguments: [
+        ("^(a+)+$", "a"), ("(a|aa)+$", "a"), ("^ERROR: (\\w+\\s?)+$", "ERROR: "), ("(x+x+)+y", "x"), ("(a+)+b?c", "a"),
+        ("^(\\d+)*$", "0"), ("(?i)^(.*a){12}$", "a"),
+    ])
+    func aCatastrophicPatternIsFoundWithASubject(_ source: String, start: String) throws {
+        let pattern = try Pattern(source)
+        let subject = try #require(pattern.catastrophicSubject(), "\(source) passed the check")
+        #expect(subject.hasPrefix(start))
+        #expect(subject.unicodeScalars.count < 40)
+        #expect(pattern.evaluate(subject) == .limitHit)
+    }
+
+    /// Patterns with nested or repeated quantifiers that stay cheap, as rules use them, pass.
+    @Test(arguments: [
+        "^(\\d+\\.)+\\d+$", "(?i)timeout|deadline", "^v[0-2]$", "\\d+", "^([a-z]+-)*[a-z]+$",
+        "^/api/v[0-9]+/(users|orders)/[0-9]+$", "^.*error.*$", "^(?:[^@]+)@example\\.com$",
+        "(foo|bar)*baz", "^$",
+    ])
+    func anOrdinaryPatternPasses(_ source: String) throws {
+        #expect(try Pattern(source).catastrophicSubject() == nil)
+    }
 }
+

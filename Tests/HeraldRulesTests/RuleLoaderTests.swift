@@ -139,6 +139,8 @@ import Testing
          ["rules.yaml:5:34: error: 'in' must be a list, not 'eu-west-1'"]),
         ("invalid regex", rule("    when: [first_seen]\n    if: [{attribute: {name: message, matches: \"a(b\"}}]\n    then: [{webhook: pager}]\n"),
          ["rules.yaml:5:47: error: invalid regular expression: missing closing parenthesis (at offset 3 in the pattern)"]),
+        ("catastrophic regex", rule("    when: [first_seen]\n    if: [{attribute: {name: message, matches: \"^(a+)+$\"}}]\n    then: [{webhook: pager}]\n"),
+         ["rules.yaml:5:47: error: the regular expression backtracks catastrophically: on the 29-character subject \"aaaaaaaaaaaaaaaaaaaaaaaaaaaa!\" it takes over a million steps, and each character more doubles that; nested quantifiers such as (a+)+ or (a|aa)+ do this. Write a+ instead, or make the inner part possessive (a++) or atomic ((?>a+))"]),
         ("bad age duration", rule("    when: [first_seen]\n    if: [{age: {older_than: 3 days}}]\n    then: [{webhook: pager}]\n"),
          ["rules.yaml:5:29: error: '3 days' is not a duration; write a number and a unit, like 30m, 1h or 2d"]),
         ("bad frequency", rule("    when: [first_seen]\n    frequency: 45\n    then: [{webhook: pager}]\n"),

@@ -383,7 +383,17 @@ struct RuleFileReading {
             do {
                 let limits = Pattern.Limits(
                     match: UInt32(config.regex.matchLimit), depth: UInt32(config.regex.depthLimit))
-                return ValueMatch(op, .pattern(try Pattern(source, limits: limits)))
+                let pattern = try Pattern(source, limits: limits)
+                if let subject = pattern.catastrophicSubject() {
+                    reader.report(
+                        "the regular expression backtracks catastrophically: on the \(subject.unicodeScalars.count)-character "
+                            + "subject \(Self.quoted(subject)) it takes over a million steps, and each character more "
+                            + "doubles that; nested quantifiers such as (a+)+ or (a|aa)+ do this. Write a+ instead, or make "
+                            + "the inner part possessive (a++) or atomic ((?>a+))",
+                        at: node)
+                    return nil
+                }
+                return ValueMatch(op, .pattern(pattern))
             } catch {
                 reader.report("invalid regular expression: \(error)", at: node)
                 return nil
@@ -393,6 +403,21 @@ struct RuleFileReading {
         default:
             return reader.nonEmptyString(node, opName).map { ValueMatch(op, .text($0)) }
         }
+    }
+
+    /// A subject as a quoted string with its control characters escaped.
+    private static func quoted(_ text: String) -> String {
+        var quoted = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": quoted += "\\n"
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case _ where scalar.value < 0x20: quoted += "\\u{\(String(scalar.value, radix: 16))}"
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
     }
 
     private func isTrue(_ node: Node) -> Bool {
