@@ -175,14 +175,29 @@ public struct FlexibleTimestamp: Decodable, Sendable {
         // Text first: most SDKs send RFC 3339, and a failed attempt costs a thrown error.
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
+            if let seconds = Double(text), !Self.range.contains(seconds) {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: Self.outOfRange(text))
+            }
             guard let date = Self.parse(text) else {
                 throw DecodingError.dataCorruptedError(
                     in: container, debugDescription: "'\(text)' is not an RFC 3339 timestamp or Unix seconds")
             }
             self.date = date
         } else {
-            date = Date(timeIntervalSince1970: try container.decode(Double.self))
+            let seconds = try container.decode(Double.self)
+            guard Self.range.contains(seconds) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: Self.outOfRange(seconds.formatted()))
+            }
+            date = Date(timeIntervalSince1970: seconds)
         }
+    }
+
+    /// The Unix seconds a timestamp may name: from 1970 to the end of 9999. Anything else is a broken clock
+    /// or an attack, and no date Herald could show honestly.
+    public static let range: ClosedRange<Double> = 0...253_402_300_799
+
+    static func outOfRange(_ text: String) -> String {
+        "'\(text.prefix(40))' is outside the timestamps Herald takes (1970-01-01 to 9999-12-31)"
     }
 
     /// Parses RFC 3339 text (`2026-11-23T10:15:30.123456Z`, `…+02:00`); a missing zone means UTC, as Sentry's
@@ -191,7 +206,7 @@ public struct FlexibleTimestamp: Decodable, Sendable {
     /// Written out by hand: every event carries a timestamp, and a date formatter costs far more than the
     /// rest of decoding the event.
     public static func parse(_ text: String) -> Date? {
-        if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+        if let seconds = Double(text) { return range.contains(seconds) ? Date(timeIntervalSince1970: seconds) : nil }
         var bytes = Array(text.utf8)[...]
         func number(_ digits: Int) -> Int? {
             guard bytes.count >= digits else { return nil }

@@ -56,6 +56,9 @@ import Testing
 
     @Test(arguments: [
         #"{"level": "loud"}"#, #"{"timestamp": "yesterday"}"#, #"{"tags": [["only-key"]]}"#, #"{"exception": 5}"#,
+        // Timestamps no clock gives: each once reached date arithmetic that traps.
+        #"{"timestamp": 1e300}"#, #"{"timestamp": -1}"#, #"{"timestamp": "inf"}"#, #"{"timestamp": "nan"}"#,
+        #"{"timestamp": "1e300"}"#, #"{"timestamp": 253402300800}"#,
     ])
     func rejectsMalformedFields(_ json: String) {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Event.self, from: Data(json.utf8)) }

@@ -40,12 +40,14 @@ struct Harness {
     let server: RunningServer
     var store: Store { server.server.store }
 
+    /// `server` holds lines for the config's `server` mapping, each indented by two spaces.
     static func start(
-        rules: String, extra: String = fastDelivery, chat: ChatDouble? = nil,
+        rules: String, extra: String = fastDelivery, server: [String] = [], chat: ChatDouble? = nil,
         directory: TemporaryDirectory = TemporaryDirectory()
     ) async throws -> Harness {
         let chat = if let chat { chat } else { try await RunningServer.chatDouble() }
         let config = RunningServer.configYAML(directory: directory.path, extra: extra, chat: chat)
+            .replacingOccurrences(of: "  port: 0", with: (["port: 0"] + server).map { "  " + $0 }.joined(separator: "\n"))
         let server = try await RunningServer(rules: ["payments.yaml": rules], configYAML: config, directory: directory)
         return Harness(chat: chat, server: server)
     }
