@@ -80,17 +80,23 @@ public enum ChatFailure: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// `Retry-After` in seconds (an HTTP date is turned into seconds from now); Mattermost's
     /// `X-Ratelimit-Reset` (seconds) when there is no `Retry-After`.
+    /// Held within a year: the header comes from outside, and `1e300` or `inf` must neither trap the arithmetic
+    /// that schedules the retry nor the text that reports it.
     static func retryAfter(_ response: HTTPClient.Response) -> Double? {
+        func held(_ seconds: Double) -> Double? { seconds >= 0 ? min(seconds, longestWait) : nil }
         if let value = response.headers["retry-after"]?.trimmingCharacters(in: .whitespaces) {
-            if let seconds = Double(value), seconds >= 0 { return seconds }
+            if let seconds = Double(value) { return held(seconds) }
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            if let date = formatter.date(from: value) { return max(0, date.timeIntervalSinceNow) }
+            if let date = formatter.date(from: value) { return held(max(0, date.timeIntervalSinceNow)) }
         }
-        if let reset = response.headers["x-ratelimit-reset"].flatMap(Double.init), reset >= 0 { return reset }
+        if let reset = response.headers["x-ratelimit-reset"].flatMap(Double.init) { return held(reset) }
         return nil
     }
+
+    /// The longest wait a platform can ask for: a year.
+    static let longestWait: Double = 365 * 86_400
 
     /// The start of a response body, for error messages.
     static func snippet(_ response: HTTPClient.Response) -> String? {
@@ -102,7 +108,7 @@ public enum ChatFailure: Error, Sendable, Equatable, CustomStringConvertible {
 extension Double {
     /// "1 s", "1.5 s".
     var formattedSeconds: String {
-        self == rounded() ? "\(Int(self)) s" : "\(self) s"
+        self == rounded() && abs(self) < 1e15 ? "\(Int(self)) s" : "\(self) s"
     }
 }
 

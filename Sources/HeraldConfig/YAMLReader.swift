@@ -141,8 +141,10 @@ public final class YAMLReader {
     public func number(_ node: Node, _ field: String, range: ClosedRange<Double>) -> Double? {
         guard let value = number(node, field) else { return nil }
         guard range.contains(value) else {
-            func plain(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
-            report("'\(field)' must be between \(plain(range.lowerBound)) and \(plain(range.upperBound)), not \(plain(value))",
+            // The value as written: converting 1e300 to an integer to print it would trap.
+            func plain(_ bound: Double) -> String { bound == bound.rounded() && abs(bound) < 1e15 ? String(Int(bound)) : String(bound) }
+            let written = if case .scalar(let scalar) = node { String(scalar.string.prefix(40)) } else { plain(value) }
+            report("'\(field)' must be between \(plain(range.lowerBound)) and \(plain(range.upperBound)), not \(written)",
                    at: node)
             return nil
         }

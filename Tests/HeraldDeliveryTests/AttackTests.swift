@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldServer
 import HeraldStore
 import HeraldTestSupport
+import Hummingbird
 import Synchronization
 import Testing
 
@@ -447,6 +448,49 @@ private let sentryAuth = ("X-Sentry-Auth", "Sentry sentry_key=pk-1, sentry_versi
         #expect(posts.count == 150, "\(posts.count) posts for 50 issues in 3 channels")
         #expect(perIssueAndChannel.values.allSatisfy { $0 == 1 }, "\(perIssueAndChannel.filter { $0.value > 1 })")
         try await harness.stop()
+    }
+
+    /// A webhook target (anyone's server) that answers 429 with a `Retry-After` of 1e300, inf, twenty digits,
+    /// a negative number or nan: the first three once reached a conversion that traps. The wait is held within
+    /// a year and reported in the delivery's error; the nonsense ones count as no header; the server goes on.
+    @Test(arguments: [("1e300", true), ("inf", true), ("99999999999999999999", true), ("-5", false), ("nan", false)])
+    func aHostileTargetsRetryAfterCannotTrapDelivery(_ value: String, heldToAYear: Bool) async throws {
+        let served = Atomic<Int>(0)
+        let router = Router()
+        router.post("/hook") { _, _ -> Response in
+            served.add(1, ordering: .relaxed)
+            return Response(status: .tooManyRequests, headers: [.retryAfter: value])
+        }
+        let target = await LoopbackServer(router: router)
+        let rules = """
+            project: payments
+            rules:
+              - name: Every failure
+                when: [first_seen]
+                then:
+                  - webhook: {name: pager}
+            """
+        let chat = try await RunningServer.chatDouble()
+        let directory = TemporaryDirectory()
+        let config = RunningServer.configYAML(directory: directory.path, extra: fastDelivery, chat: chat)
+            .replacingOccurrences(of: chat.webhookURL("pager"), with: "http://127.0.0.1:\(target.port)/hook")
+        let server = try await RunningServer(rules: ["payments.yaml": rules], configYAML: config, directory: directory)
+        let harness = Harness(chat: chat, server: server)
+        try await Siege(harness: harness).run {
+            #expect(try await server.postEvent(#"{"message": "hostile"}"#).status == 200)
+            try await eventually("the webhook to be answered") { served.load(ordering: .relaxed) >= 1 }
+        }
+        try await eventually("the answer recorded") {
+            try await harness.deliveries().contains { $0.lastError != nil }
+        }
+        let delivery = try #require(try await harness.deliveries().first)
+        // A year's wait is past delivery.give_up_after_hours: the delivery is given up at once, with the reason.
+        #expect(heldToAYear ? delivery.status == .dead : delivery.status == .retrying || delivery.status == .pending,
+                "\(delivery.status)")
+        let error = delivery.lastError ?? ""
+        #expect(error.contains("retry after 31536000 s") == heldToAYear, "\(error)")
+        try await harness.stop()
+        try await target.stop()
     }
 
     /// The smaller ones, together: a gzip bomb, an envelope that would open hundreds of issues at once, and a

@@ -100,6 +100,28 @@ import Testing
         ]))
     }
 
+    /// Numbers no Sentry export holds, each of which once reached a conversion that traps.
+    @Test func hugeNumbersAreReportedNotTrapped() throws {
+        let json = """
+            [{"name": "Huge", "actionMatch": "any", "filterMatch": "all", "frequency": 1e300,
+              "conditions": [{"id": "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"},
+                             {"id": "sentry.rules.conditions.event_frequency.EventFrequencyCondition", "value": 1e300,
+                              "interval": "1h", "comparisonType": "count"}],
+              "filters": [{"id": "sentry.rules.filters.age_comparison.AgeComparisonFilter", "comparison_type": "older",
+                           "value": 1e300, "time": "week"},
+                          {"id": "sentry.rules.filters.issue_occurrences.IssueOccurrencesFilter", "value": "1e300"}],
+              "actions": [{"id": "sentry.integrations.slack.notify_action.SlackNotifyServiceAction", "workspace": "1", "channel": "#x"}]}]
+            """
+        let result = try SentryRuleImporter(project: "web", workspaces: ["1": "globex"]).convert(json: Data(json.utf8))
+        #expect(result.warnings.count == 4, "\(result.warnings)")
+        #expect(result.warnings.contains { $0.contains("age filter older 1e+300") }, "\(result.warnings)")
+        #expect(result.warnings.contains { $0.contains("frequency count 1e+300 (1 to 10⁹)") }, "\(result.warnings)")
+        #expect(result.warnings.contains { $0.contains("occurrences filter with the value 1e300") }, "\(result.warnings)")
+        let rule = try #require(try Fixtures.load(result.yaml).rules.first)
+        #expect(!rule.enabled)
+        #expect(rule.actionInterval == TimeSpan(seconds: 43_200 * 60))
+    }
+
     @Test func rejectsInputThatIsNotRules() {
         #expect(throws: SentryRuleImporter.ImportError.self) {
             try SentryRuleImporter().convert(json: Data("not json".utf8))

@@ -144,7 +144,7 @@ private struct RuleConversion {
         }
         if let filterNode { entries.append((key("if"), filterNode)) }
         if let minutes = rule["frequency"]?.number {
-            let clamped = min(max(Int(minutes), 1), 43_200)
+            let clamped = min(max(Int(saturating: minutes), 1), 43_200)
             entries.append((key("frequency"), scalar(TimeSpan(seconds: clamped * 60).description)))
         }
         entries.append((key("then"), .sequence(.init(actions))))
@@ -175,6 +175,10 @@ private struct RuleConversion {
                     "percent": scalar(value.formatted), "interval": scalar(window.rawValue),
                     "compared_to": scalar(comparedTo.rawValue),
                 ])])
+            }
+            guard (1...1_000_000_000).contains(value) else {
+                unsupported("\(users ? "unique users" : "frequency") count \(item["value"]?.text ?? "?") (1 to 10⁹)")
+                return nil
             }
             return .mapping([(users ? "unique_users" : "frequency"): .mapping([
                 "count": scalar(String(Int(value))), "interval": scalar(window.rawValue),
@@ -217,7 +221,7 @@ private struct RuleConversion {
         case "AgeComparisonFilter":
             let units = ["minute": 60, "hour": 3_600, "day": 86_400, "week": 604_800]
             guard let comparison = item["comparison_type"]?.text, ["older", "newer"].contains(comparison),
-                let value = item["value"]?.number, value > 0, let unit = item["time"]?.text.flatMap({ units[$0] })
+                let value = item["value"]?.number, value > 0, value <= 3_650, let unit = item["time"]?.text.flatMap({ units[$0] })
             else {
                 unsupported("age filter \(item["comparison_type"]?.text ?? "?") \(item["value"]?.text ?? "?")")
                 return nil
@@ -225,8 +229,8 @@ private struct RuleConversion {
             let span = TimeSpan(seconds: Int(value) * unit)
             return .mapping(["age": .mapping([key(comparison + "_than"): scalar(span.description)])])
         case "IssueOccurrencesFilter":
-            guard let value = item["value"]?.number else {
-                unsupported("occurrences filter without a value")
+            guard let value = item["value"]?.number, (0...2_147_483_647).contains(value) else {
+                unsupported("occurrences filter with the value \(item["value"]?.text ?? "none") (0 to 2147483647)")
                 return nil
             }
             return .mapping(["occurrences": .mapping(["gte": scalar(String(Int(value)))])])
