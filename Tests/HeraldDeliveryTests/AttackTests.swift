@@ -96,6 +96,47 @@ func within<T: Sendable>(
     }
 }
 
+/// A client as simple as many are: it sends the whole request with blocking writes, and only then reads the
+/// answer, whatever the server does meanwhile (NIO's client would stop at the server's early end of output).
+/// On a thread of its own, so its blocking never holds the server's. Its answer's status, or 0 if the
+/// connection failed or the exchange took over two minutes.
+func blockingExchange(port: Int, _ bytes: [UInt8]) async throws -> Int {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var timeout = timeval(tv_sec: 120, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            guard connected else { return continuation.resume(returning: 0) }
+            var sent = 0
+            while sent < bytes.count {
+                let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                guard count > 0 else { return continuation.resume(returning: 0) }
+                sent += count
+            }
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            while true {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                guard count > 0 else { break }
+                answer += buffer[..<count]
+            }
+            let statusLine = String(decoding: answer.prefix(20), as: UTF8.self).split(separator: " ")
+            continuation.resume(returning: statusLine.count > 1 ? Int(statusLine[1]) ?? 0 : 0)
+        }
+    }
+}
+
 struct Overran: Error, CustomStringConvertible {
     var what: String
     var description: String { "took too long: \(what)" }
@@ -282,7 +323,9 @@ private let sentryAuth = ("X-Sentry-Auth", "Sentry sentry_key=pk-1, sentry_versi
     }
 
     /// Forty bodies of a megabyte at once, against a body budget of eight: the ones that do not fit are
-    /// answered 429 with Retry-After before their bodies are read; the others are taken.
+    /// answered 429 with Retry-After before their bodies are read; the others are taken. Half the clients
+    /// ask for the connection to close after the answer: their refused bodies, which no route reads, must
+    /// still be read and dropped, or those clients block sending them and never see the 429.
     @Test func aBurstOfLargeBodiesStaysWithinTheBudget() async throws {
         let harness = try await Harness.start(rules: ActionTests.rules, server: ["ingest_body_budget_bytes: 8388608"])
         let siege = Siege(harness: harness)
@@ -292,8 +335,19 @@ private let sentryAuth = ("X-Sentry-Auth", "Sentry sentry_key=pk-1, sentry_versi
             "POST", "/api/v1/events", headers: [("Authorization", "Bearer wk-2")],
             json: #"{"message": "large", "extra": {"a": "\#(padding)", "b": "\#(padding)"}}"#)
         let answers = Mutex<[HTTPTestResponse]>([])
-        try await siege.run(bound: .seconds(60), bystanderBound: .seconds(20)) {
-            let responses = try await concurrently(Array(repeating: large, count: 40), port: siege.port)
+        try await siege.run(bound: .seconds(30), bystanderBound: .seconds(20)) {
+            let responses = try await withThrowingTaskGroup(of: HTTPTestResponse.self) { group in
+                for index in 0..<40 {
+                    group.addTask {
+                        let connection = try await HTTPTestConnection(port: siege.port)
+                        try await connection.write(large.encoded(keepAlive: index % 2 == 0))
+                        let response = try await connection.readResponse()
+                        await connection.close()
+                        return response
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
             answers.withLock { $0 = responses }
         }
         let statuses = answers.withLock { $0 }.map(\.status)
@@ -303,6 +357,40 @@ private let sentryAuth = ("X-Sentry-Auth", "Sentry sentry_key=pk-1, sentry_versi
             #expect(refused.headers["retry-after"] != nil)
         }
         #expect(try await siege.snapshot() == before)
+        try await harness.stop()
+    }
+
+    /// Bodies larger than the sockets' buffers, refused before they are read, from clients that ask for the
+    /// connection to close after the answer and read it only once their body is sent: the refused bodies are
+    /// read and dropped, so every client gets its answer. Left unread, those clients blocked sending until the
+    /// idle deadline closed them, and never saw the 429.
+    @Test func aRefusedBodyIsReadAndDropped() async throws {
+        let size = 24 << 20
+        let harness = try await Harness.start(
+            rules: ActionTests.rules, server: ["max_body_bytes: \(size + 4096)", "ingest_body_budget_bytes: \(size + 4096)"])
+        let siege = Siege(harness: harness)
+        let padding = String(repeating: "p", count: 400_000)
+        let extra = (0..<(size / 400_010)).map { #""k\#($0)": "\#(padding)""# }.joined(separator: ", ")
+        let large = HTTPTestRequest(
+            "POST", "/api/v1/events", headers: [("Authorization", "Bearer wk-2")],
+            json: #"{"message": "huge", "extra": {\#(extra)}}"#)
+        let bytes = large.encoded(keepAlive: false)
+        let statuses = Mutex<[Int]>([])
+        try await siege.run(bound: .seconds(45), bystanderBound: .seconds(20)) {
+            let answers = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await blockingExchange(port: siege.port, bytes)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            statuses.withLock { $0 = answers }
+        }
+        let seen = statuses.withLock { $0 }
+        #expect(seen.count == 4)
+        #expect(!seen.contains(0), "\(seen)")
+        #expect(seen.filter { $0 == 429 }.count >= 1, "\(seen)")
         try await harness.stop()
     }
 

@@ -8,6 +8,10 @@ import NIOHTTPTypes
 /// its headers a byte a second is closed as surely as one that sends nothing. Bodies have deadlines of their
 /// own, where the routes read them.
 ///
+/// A response that ends before its request's body (a refusal sent before the body is read) leaves the rest of
+/// that body to be read and dropped here: otherwise nothing reads it, a client still sending it blocks, and
+/// never reads the answer. What it may send meanwhile is bounded by the idle deadline.
+///
 /// It costs no timer per request: a request's head and its response's end only note the time, and one timer
 /// per connection wakes at the earliest moment a deadline could pass, then sets itself again.
 final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
@@ -36,6 +40,10 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     private var open = 0
     /// What the connection is waiting for, while no request is open.
     private var wait: Wait?
+    /// The last request's head has come and its end not yet.
+    private var bodyComing = false
+    /// Its response has ended: the rest of its body is dropped.
+    private var discarding = false
     private var timer: Scheduled<Void>?
 
     init(limits: Limits, metrics: HeraldMetrics) {
@@ -62,9 +70,16 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) {
+        switch unwrapInboundIn(data) {
+        case .head:
             open += 1
             wait = nil
+            bodyComing = true
+        case .body:
+            if discarding { return }
+        case .end:
+            bodyComing = false
+            discarding = false
         }
         context.fireChannelRead(data)
     }
@@ -72,9 +87,21 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data), open > 0 {
             open -= 1
-            if open == 0 { wait = Wait(since: .now(), allowed: limits.idle, reason: "idle_timeout") }
+            if open == 0 {
+                wait = Wait(since: .now(), allowed: limits.idle, reason: "idle_timeout")
+                // With no other request open, the answered one is the last one read: if its body is still
+                // coming, no one else will read it.
+                discarding = bodyComing
+            }
         }
         context.write(data, promise: promise)
+        // Reading waits on the consumer's demand, and no consumer will ask for what is dropped: ask here.
+        if discarding { context.read() }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        if discarding { context.read() }
     }
 
     private func start(_ context: ChannelHandlerContext) {
