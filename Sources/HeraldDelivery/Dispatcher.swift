@@ -45,6 +45,8 @@ public actor Dispatcher: Service {
     private var completions: [DeliveryCompletion] = []
     private var lastFlush: ContinuousClock.Instant?
     private var flushFailedAt: ContinuousClock.Instant?
+    /// Rounds of the loop so far: an idle dispatcher wakes a few times a second, never in a spin.
+    public private(set) var rounds = 0
 
     public init(store: Store, courier: Courier, policy: Config.Delivery, metrics: DeliveryMetrics, logger: Logger) {
         self.store = store
@@ -93,6 +95,7 @@ public actor Dispatcher: Service {
     private func loop() async {
         var wakeups = doorbell.stream.makeAsyncIterator()
         while true {
+            rounds &+= 1
             let stopping = doorbell.isStopping
             let now = clock.now
             let pollDue = lastLoad.map { now - $0 >= Self.pollInterval } ?? true
@@ -137,8 +140,11 @@ public actor Dispatcher: Service {
                 await Task.yield()
                 continue
             }
+            // A sleeper cancelled because something else woke the loop must not ring: its ring would wake
+            // the next round at once, which cancels that round's sleeper, which rings, and the loop spins
+            // on a full core for as long as the server runs.
             let sleeper = Task { [doorbell, clock] in
-                try? await Task.sleep(until: deadline, clock: clock)
+                do { try await Task.sleep(until: deadline, clock: clock) } catch { return }
                 doorbell.ring()
             }
             _ = await wakeups.next()

@@ -251,6 +251,26 @@ extension ChatDouble.Message {
         try await harness.stop()
     }
 
+    /// Once anything but its own timer woke the delivery loop (a delivery ending, new rows), the timer it
+    /// cancelled rang anyway, waking the next round, whose cancelled timer rang in turn: an idle server spun
+    /// on a full core for good. An idle dispatcher now wakes a few times a second.
+    @Test func anIdleDispatcherDoesNotSpin() async throws {
+        let harness = try await Harness.start(rules: twoWorkspaces)
+        try await harness.send()
+        _ = try await harness.settled()
+        // Wake it from outside a few times, as new rows do.
+        for _ in 0..<5 {
+            harness.server.server.dispatcher.rowsAdded()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let before = await harness.server.server.dispatcher.rounds
+        try await Task.sleep(for: .seconds(2))
+        let rounds = await harness.server.server.dispatcher.rounds - before
+        // Two polls a second and a flush or two; the spin made tens of thousands.
+        #expect(rounds < 40, "\(rounds) rounds in 2 s of idleness")
+        try await harness.stop()
+    }
+
     @Test func aTimeoutIsRetried() async throws {
         let chat = try await RunningServer.chatDouble()
         chat.script("#oncall", .delay(.seconds(3)))
