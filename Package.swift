@@ -173,6 +173,10 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         )
     )
+    // Thirty minutes of mixed load on a real `herald serve`, killed and restarted half-way (Benchmarks/README.md).
+    package.targets.append(
+        .executableTarget(name: "HeraldSoak", dependencies: ["HeraldTestSupport", crypto], path: "Benchmarks/Soak")
+    )
     // Counts instructions per evaluation under callgrind (Benchmarks/instructions.sh): repeatable where
     // wall-clock time on a shared machine is not.
     package.targets.append(
@@ -192,7 +196,7 @@ if ProcessInfo.processInfo.environment["HERALD_FUZZ"] != nil {
             name: "HeraldFuzz",
             dependencies: ["HeraldCore", "HeraldConfig", "HeraldRules", "HeraldChat", "HeraldServer"],
             path: "Tests/Fuzz",
-            exclude: ["run.sh", "Corpus"],
+            exclude: ["run.sh", "Corpus", "Dictionaries"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )
     )

@@ -78,6 +78,9 @@ public final class ChatDouble: Sendable {
         var slack: [String: Workspace] = [:]
         var mattermost: [String: Workspace] = [:]
         var scripts: [String: [Scripted]] = [:]
+        /// The share of unscripted requests answered 500, and 429 with `Retry-After: 1`.
+        var failures = 0.0
+        var rateLimits = 0.0
         var requests: [Received] = []
         var messages: [Message] = []
         var nextRef = 1
@@ -170,6 +173,15 @@ public final class ChatDouble: Sendable {
     /// name; `"*"` matches any request.
     public func script(_ key: String, _ answers: Scripted...) {
         shared.state.withLock { $0.scripts[key, default: []].append(contentsOf: answers) }
+    }
+
+    /// Bad weather: of the requests no script answers, `failures` (a share) are answered 500 and
+    /// `rateLimits` 429 with `Retry-After: 1`, at random.
+    public func weather(failures: Double, rateLimits: Double) {
+        shared.state.withLock { state in
+            state.failures = failures
+            state.rateLimits = rateLimits
+        }
     }
 
     /// Drops every scripted answer not used yet.
@@ -458,6 +470,10 @@ public final class ChatDouble: Sendable {
                         return answer
                     }
                 }
+                guard state.failures > 0 || state.rateLimits > 0 else { return nil }
+                let roll = Double.random(in: 0..<1)
+                if roll < state.failures { return .status(500) }
+                if roll < state.failures + state.rateLimits { return .rateLimited(retryAfter: 1) }
                 return nil
             }
             if case .delay(let duration) = answer { try await Task.sleep(for: duration) }

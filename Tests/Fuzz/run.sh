@@ -4,6 +4,7 @@
 #   Tests/Fuzz/run.sh [seconds per target, default 10] [target ...]
 #
 # Targets: ingest-herald ingest-store ingest-envelope decompress config rules slack mattermost button.
+# Each target uses its dictionary in Tests/Fuzz/Dictionaries (the keys it reads, numbers at the edges).
 # Findings (crash-*, timeout-*, oom-*) are kept in .build-fuzz/findings/<target>/; the script exits 1 if
 # any target found one. The grown corpora stay in .build-fuzz/corpus/<target>/ for the next run; the seeds
 # in Tests/Fuzz/Corpus/ are never changed by a run.
@@ -30,8 +31,10 @@ for target in "${targets[@]}"; do
     log=".build-fuzz/findings/$target.log"
     # -timeout: one input taking over 5 s is a finding; -rss_limit_mb: so is memory past 2 GB.
     set +e
+    dictionary=()
+    [[ -f "Tests/Fuzz/Dictionaries/$target.dict" ]] && dictionary=(-dict="Tests/Fuzz/Dictionaries/$target.dict")
     HERALD_FUZZ_TARGET="$target" "$binary" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
-        -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1
+        -max_len=65536 -artifact_prefix="$findings/" -print_final_stats=1 "${dictionary[@]}" >"$log" 2>&1
     status=$?
     set -e
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
