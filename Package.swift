@@ -6,10 +6,12 @@ import class Foundation.ProcessInfo
 // The packages' products Herald's targets use, named once.
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let cryptoExtras = Target.Dependency.product(name: "_CryptoExtras", package: "swift-crypto")
 let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
 let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let mustache = Target.Dependency.product(name: "Mustache", package: "swift-mustache")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let nioHTTPTypes = Target.Dependency.product(name: "NIOHTTPTypes", package: "swift-nio-extras")
 let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1"].map { .product(name: $0, package: "swift-nio") }
@@ -37,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
         // C libraries, each wrapped by exactly one Swift module.
@@ -82,24 +85,30 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HeraldConsole",
+            dependencies: [
+                "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldStore", "HeraldHTTP", crypto, cryptoExtras, mustache,
+            ]
+        ),
+        .target(
             name: "HeraldServer",
             dependencies: [
-                "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldStore", "HeraldChat", "HeraldDelivery",
-                "HeraldHTTP", "CZlib", hummingbird, logging, metrics, nioHTTPTypes, prometheus, serviceLifecycle,
+                "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldStore", "HeraldChat", "HeraldDelivery", "HeraldConsole",
+                "HeraldHTTP", "CZlib", httpTypes, hummingbird, logging, metrics, nioHTTPTypes, prometheus, serviceLifecycle,
             ]
         ),
         .executableTarget(
             name: "herald",
             dependencies: [
                 "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldServer", "HeraldStore", "HeraldChat",
-                "HeraldDelivery", "HeraldHTTP", logging, argumentParser,
+                "HeraldDelivery", "HeraldHTTP", "HeraldConsole", logging, argumentParser,
             ]
         ),
         .target(
             name: "HeraldTestSupport",
             dependencies: [
                 "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldServer", "HeraldStore", "HeraldChat", "CZlib",
-                crypto, hummingbird, httpTypes, logging, serviceLifecycle,
+                crypto, cryptoExtras, hummingbird, httpTypes, logging, serviceLifecycle,
             ] + nio
         ),
 
@@ -127,6 +136,13 @@ let package = Package(
         .testTarget(
             name: "HeraldHTTPTests",
             dependencies: ["HeraldHTTP", "HeraldTestSupport", hummingbird, httpTypes, logging, serviceLifecycle]
+        ),
+        .testTarget(
+            name: "HeraldConsoleTests",
+            dependencies: [
+                "HeraldConsole", "HeraldServer", "HeraldStore", "HeraldCore", "HeraldConfig", "HeraldTestSupport", crypto,
+                cryptoExtras,
+            ]
         ),
         .testTarget(
             name: "HeraldServerTests",

@@ -7,6 +7,8 @@ public enum ChatCommand: Sendable, Equatable {
     /// `status <short id>`.
     case status(String)
     case help
+    /// `login`: a one-time link that signs the person in to the web console.
+    case login
     /// No text: Slack opens a form.
     case form
     /// Something Herald cannot read, with what to say about it.
@@ -32,6 +34,7 @@ public enum ChatCommand: Sendable, Equatable {
             }
             self = .status(String(words[1]))
         case "help": self = .help
+        case "login": self = .login
         default: self = .invalid("Herald does not know `\(first.prefix(40))`.")
         }
     }
@@ -41,6 +44,7 @@ public enum ChatCommand: Sendable, Equatable {
         `/herald alert <project> <title>` raises an alert: it becomes an issue and runs through the project's rules.
         `/herald` alone (Slack) opens a form for the same, with a description and a level.
         `/herald status <short id>` shows an issue, such as `/herald status PAYMENTS-12`.
+        `/herald login` answers, only to you, with a one-time link that signs you in to the Herald console.
         `/herald help` shows this.
         """
 }

@@ -15,6 +15,42 @@ public struct Config: Sendable {
     public var adminToken: Secret?
     /// How much work one regular-expression match of a rule may do.
     public var regex = Regex()
+    /// The web console's sign-in: session lengths, one-time links, and an OpenID Connect provider.
+    public var console = Console()
+
+    /// How people sign in to the web console and how long they stay signed in.
+    public struct Console: Sendable, Hashable {
+        /// A session ends this long after sign-in, whatever happens, in seconds.
+        public var sessionLifetime: Double = 12 * 3_600
+        /// A session ends when unused this long, in seconds.
+        public var sessionIdle: Double = 2 * 3_600
+        /// How long a one-time sign-in link (`/herald login`, `herald login-link`) stays usable, in seconds.
+        public var signInLinkLifetime: Double = 10 * 60
+        /// Sign-in with an OpenID Connect provider; nil offers only one-time links.
+        public var oidc: OpenIDConnect?
+
+        public init(oidc: OpenIDConnect? = nil) {
+            self.oidc = oidc
+        }
+    }
+
+    /// An OpenID Connect provider (Sign in with Slack, Google, Keycloak, Okta…), used with the authorization
+    /// code flow and PKCE; the redirect URI to register is `<public_url>/login/oidc/callback`.
+    public struct OpenIDConnect: Sendable, Hashable {
+        /// The issuer URL; discovery reads `<issuer>/.well-known/openid-configuration`.
+        public var issuer: String
+        public var clientID: String
+        public var clientSecret: Secret
+        /// What the sign-in button says: "Sign in with <name>".
+        public var name: String
+
+        public init(issuer: String, clientID: String, clientSecret: Secret, name: String = "OpenID Connect") {
+            self.issuer = issuer
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.name = name
+        }
+    }
 
     /// The limits on one match (PCRE2's `match_limit` and `depth_limit`); a match that reaches one gives up.
     public struct Regex: Sendable, Hashable {

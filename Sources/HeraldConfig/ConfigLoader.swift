@@ -75,6 +75,7 @@ private struct ConfigReading {
     func read(_ root: Node) -> Config? {
         let topKeys = [
             "projects", "slack", "mattermost", "webhooks", "users", "server", "storage", "delivery", "admin_token", "regex",
+            "console",
         ]
         guard let fields = reader.mapping(root, "the config", allowed: topKeys, required: ["projects"]) else {
             return nil
@@ -114,7 +115,37 @@ private struct ConfigReading {
             }
         }
         config.adminToken = fields["admin_token"].flatMap { secret($0, "admin_token") }
+        if let node = fields["console"], let console = console(node) { config.console = console }
         return config
+    }
+
+    /// `console: {session_hours, session_idle_minutes, sign_in_link_minutes, oidc: {issuer, client_id, client_secret, name}}`.
+    private func console(_ node: Node) -> Config.Console? {
+        let allowed = ["session_hours", "session_idle_minutes", "sign_in_link_minutes", "oidc"]
+        guard let fields = reader.mapping(node, "console", allowed: allowed) else { return nil }
+        var console = Config.Console()
+        if let hours = fields["session_hours"].flatMap({ reader.number($0, "session_hours", range: 0.1...720) }) {
+            console.sessionLifetime = hours * 3_600
+        }
+        if let minutes = fields["session_idle_minutes"].flatMap({ reader.number($0, "session_idle_minutes", range: 1...43_200) }) {
+            console.sessionIdle = minutes * 60
+        }
+        if let minutes = fields["sign_in_link_minutes"].flatMap({ reader.number($0, "sign_in_link_minutes", range: 1...1_440) }) {
+            console.signInLinkLifetime = minutes * 60
+        }
+        if let node = fields["oidc"],
+            let oidc = reader.mapping(
+                node, "oidc", allowed: ["issuer", "client_id", "client_secret", "name"],
+                required: ["issuer", "client_id", "client_secret"]),
+            let issuer = oidc["issuer"].flatMap({ url($0, "issuer") }),
+            let clientID = oidc["client_id"].flatMap({ text($0, "client_id") }),
+            let clientSecret = oidc["client_secret"].flatMap({ secret($0, "client_secret") })
+        {
+            console.oidc = Config.OpenIDConnect(
+                issuer: issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer, clientID: clientID,
+                clientSecret: clientSecret, name: oidc["name"].flatMap { text($0, "name") } ?? "OpenID Connect")
+        }
+        return console
     }
 
     /// Reads every field it can, so one bad value does not hide the next.

@@ -8,6 +8,7 @@
 import Foundation
 import HeraldChat
 import HeraldConfig
+import HeraldConsole
 import HeraldCore
 import HeraldDelivery
 import HeraldHTTP
@@ -51,6 +52,8 @@ public struct HeraldServer: Sendable {
     public let lock: ServerLock
     let courier: Courier
     public let options: ServerOptions
+    /// Signs the console's cookies; its key is made once per database.
+    let consoleSecrets: ConsoleSecrets
 
     /// Takes the database's lock, opens the store and loads the rules; a rule or storage error, or another
     /// server on the same database, stops the start before anything is read or written.
@@ -68,6 +71,7 @@ public struct HeraldServer: Sendable {
         metrics = HeraldMetrics()
         http = HTTPClient(configuration: HTTPClient.Configuration(
             totalTimeout: .milliseconds(Int64(config.delivery.requestTimeout * 1_000))))
+        consoleSecrets = ConsoleSecrets(key: try store.consoleKey())
         let courier = Courier(config: config, http: http, signer: ButtonSigner(key: try store.callbackKey()))
         self.courier = courier
         let dispatcher = Dispatcher(
@@ -116,6 +120,23 @@ public struct HeraldServer: Sendable {
                     logger: options.logger)
             .register(on: router)
         OpsRoutes(store: store, rules: rules, pipeline: pipeline, bodies: bodies, metrics: metrics).register(on: router)
+        let rules = self.rules
+        let pages = ConsolePages(store: store, config: config, rules: {
+            let loaded = rules.current
+            return LoadedRules(
+                engine: loaded.engine, loadedAt: loaded.loadedAt,
+                failure: rules.lastFailure.map { ($0.at, $0.diagnostics.all.map(\.description)) })
+        })
+        let sessions = ConsoleSessions(store: store, config: config, secrets: consoleSecrets)
+        ConsoleRoutes(
+            pages: pages, sessions: sessions, actions: actions, http: http, logger: options.logger,
+            queued: { [dispatcher] in dispatcher.rowsAdded() }
+        ).register(on: router)
+        SignInRoutes(
+            pages: pages, sessions: sessions, secrets: consoleSecrets, store: store, config: config,
+            oidc: config.console.oidc.map { OpenIDClient(provider: $0, publicURL: config.server.publicURL, http: http) },
+            logger: options.logger
+        ).register(on: router)
         let desk = ChatAlertDesk(config: config, pipeline: pipeline, store: store)
         let callbacks = CallbackHandler(actions: actions, desk: desk, logger: options.logger)
         let deferred = DeferredWork()

@@ -219,6 +219,37 @@ enum Schema {
                 ALTER TABLE outbox ADD COLUMN note TEXT;
                 """)
         }
+        migrator.registerMigration("v4-console") { db in
+            try db.execute(sql: """
+                -- Web console sessions. Only a hash of the session id is kept, so the file does not hand out
+                -- sessions; `csrf` is the token every form of the session carries.
+                CREATE TABLE console_sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    email TEXT NOT NULL,
+                    csrf TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_seen_at REAL NOT NULL,
+                    expires_at REAL NOT NULL
+                ) WITHOUT ROWID;
+
+                -- One-time sign-in links, by the hash of their token; `used_at` makes each one good once.
+                CREATE TABLE sign_in_links (
+                    token_hash TEXT PRIMARY KEY,
+                    email TEXT NOT NULL,
+                    issued_via TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL
+                ) WITHOUT ROWID;
+
+                -- The issue list's filters and orders.
+                CREATE INDEX issues_by_first_seen ON issues (first_seen, id);
+                CREATE INDEX issues_by_times_seen ON issues (times_seen, id);
+                CREATE INDEX issues_by_users_seen ON issues (users_seen, id);
+                CREATE INDEX events_by_environment ON events (environment, issue_id);
+                """)
+        }
         return migrator
     }
 }

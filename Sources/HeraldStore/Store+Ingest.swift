@@ -282,7 +282,7 @@ private struct IngestWriter {
 ///
 /// The engine's protocol cannot throw; a failed read is kept and rethrown after the evaluation, which rolls
 /// the event back instead of letting a rule see a wrong count.
-private final class StoreCounts: IssueCounts {
+final class StoreCounts: IssueCounts {
     let db: Database
     let issue: Int64
     let now: Double

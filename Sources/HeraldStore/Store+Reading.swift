@@ -30,19 +30,54 @@ public struct RuleFiring: Sendable {
 public struct IssueQuery: Sendable {
     public var projectID: Int?
     public var status: IssueStatus?
-    /// Continue after this position, from the previous page's `nextCursor`.
+    public var level: Level?
+    /// Issues with a stored event from this environment.
+    public var environment: String?
+    /// Issues assigned to this email.
+    public var assignee: String?
+    /// Words that must all appear in the title or the culprit, ignoring case.
+    public var text: String?
+    public var order: IssueOrder
+    /// Continue after this position, from the previous page's `nextCursor` (of the same order).
     public var cursor: IssueCursor?
     public var limit: Int
 
     public init(projectID: Int? = nil, status: IssueStatus? = nil, cursor: IssueCursor? = nil, limit: Int = 50) {
         self.projectID = projectID
         self.status = status
+        self.order = .lastSeen
         self.cursor = cursor
         self.limit = limit
     }
 }
 
-/// A position in the issue list, most recently seen first: the last issue shown.
+/// How an issue list is ordered, largest first; ties go by id, newest first.
+public enum IssueOrder: String, Sendable, CaseIterable {
+    case lastSeen = "last_seen"
+    case firstSeen = "first_seen"
+    case events
+    case users
+
+    var column: String {
+        switch self {
+        case .lastSeen: "issues.last_seen"
+        case .firstSeen: "issues.first_seen"
+        case .events: "issues.times_seen"
+        case .users: "issues.users_seen"
+        }
+    }
+
+    func key(_ issue: Issue) -> Double {
+        switch self {
+        case .lastSeen: issue.lastSeen.timeIntervalSince1970
+        case .firstSeen: issue.firstSeen.timeIntervalSince1970
+        case .events: Double(issue.timesSeen)
+        case .users: Double(issue.usersSeen)
+        }
+    }
+}
+
+/// A position in an issue list: the order's value and the id of the last issue shown.
 public struct IssueCursor: Sendable, Hashable {
     public var lastSeen: Double
     public var id: Int64
@@ -69,7 +104,7 @@ public struct IssuePage: Sendable {
 }
 
 extension Store {
-    /// Issues, most recently seen first, one page at a time.
+    /// Issues in the query's order, one page at a time.
     public func issues(_ query: IssueQuery) async throws -> IssuePage {
         try await pool.read { db in
             var conditions: [String] = []
@@ -82,21 +117,48 @@ extension Store {
                 conditions.append("issues.status = ?")
                 arguments += [status.rawValue]
             }
+            if let level = query.level {
+                conditions.append("issues.level = ?")
+                arguments += [level.name]
+            }
+            if let environment = query.environment {
+                conditions.append("EXISTS (SELECT 1 FROM events WHERE events.environment = ? AND events.issue_id = issues.id)")
+                arguments += [environment]
+            }
+            if let assignee = query.assignee {
+                conditions.append("issues.assignee = ? COLLATE NOCASE")
+                arguments += [assignee]
+            }
+            for word in (query.text ?? "").split(whereSeparator: \.isWhitespace).prefix(8) {
+                let pattern = "%" + Self.likeEscaped(String(word)) + "%"
+                conditions.append(#"(issues.title LIKE ? ESCAPE '\' OR issues.culprit LIKE ? ESCAPE '\')"#)
+                arguments += [pattern, pattern]
+            }
+            let column = query.order.column
             if let cursor = query.cursor {
-                conditions.append("(issues.last_seen < ? OR (issues.last_seen = ? AND issues.id < ?))")
+                conditions.append("(\(column) < ? OR (\(column) = ? AND issues.id < ?))")
                 arguments += [cursor.lastSeen, cursor.lastSeen, cursor.id]
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [query.limit + 1]
-            var issues = try IssueRow.fetchAll(
-                db, sql: "\(filter) ORDER BY issues.last_seen DESC, issues.id DESC LIMIT ?", arguments)
+            var issues = try IssueRow.fetchAll(db, sql: "\(filter) ORDER BY \(column) DESC, issues.id DESC LIMIT ?", arguments)
             var next: IssueCursor?
             if issues.count > query.limit {
                 issues.removeLast()
-                next = issues.last.map { IssueCursor(lastSeen: $0.lastSeen.timeIntervalSince1970, id: $0.id) }
+                next = issues.last.map { IssueCursor(lastSeen: query.order.key($0), id: $0.id) }
             }
             return IssuePage(issues: issues, nextCursor: next)
         }
+    }
+
+    /// `text` with LIKE's wildcards and the escape character escaped by `\`.
+    static func likeEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
     }
 
     /// An issue by row id or short id (`PAYMENTS-12`, any case).
@@ -118,14 +180,32 @@ extension Store {
             try Row.fetchAll(
                 db, sql: "SELECT * FROM events WHERE issue_id = ? ORDER BY id DESC LIMIT ?", arguments: [issue, limit]
             ).map { row in
-                StoredEvent(
-                    eventID: row["event_id"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
-                    timestamp: (row["timestamp"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    level: row["level"], title: row["title"], environment: row["environment"], release: row["release"],
-                    userKey: row["user_key"], payload: row["payload"])
+                StoredEvent(row: row)
             }
         }
     }
+
+    /// One stored event of the issue by its event id.
+    public func event(issue: Int64, eventID: String) async throws -> StoredEvent? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM events WHERE issue_id = ? AND event_id = ?", arguments: [issue, eventID]
+            ).map(StoredEvent.init(row:))
+        }
+    }
+}
+
+extension StoredEvent {
+    init(row: Row) {
+        self.init(
+            eventID: row["event_id"], receivedAt: Date(timeIntervalSince1970: row["received_at"]),
+            timestamp: (row["timestamp"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            level: row["level"], title: row["title"], environment: row["environment"], release: row["release"],
+            userKey: row["user_key"], payload: row["payload"])
+    }
+}
+
+extension Store {
 
     /// How many events of the issue are stored (at most the retention per issue, plus any pinned by pending
     /// deliveries).

@@ -124,6 +124,7 @@ public final class ChatDouble: Sendable {
             try await shared.slack(request, method: context.parameters.get("method") ?? "")
         }
         router.get("/slack/api/users.info") { request, _ in try await shared.slackUser(request) }
+        router.get("/slack/api/chat.getPermalink") { request, _ in try await shared.slackPermalink(request) }
         router.post("/slack/responses/:id") { request, _ in try await shared.slackResponse(request) }
         router.post("/mm/api/v4/posts") { request, _ in try await shared.mattermostPost(request, patch: nil) }
         router.put("/mm/api/v4/posts/:id/patch") { request, context in
@@ -291,6 +292,22 @@ public final class ChatDouble: Sendable {
             let id = request.uri.queryParameters["user"].map(String.init) ?? ""
             guard let email = state.withLock({ $0.slackUsers[id] }) else { return Self.slackError("user_not_found") }
             return Self.json(#"{"ok":true,"user":{"id":"\#(id)","name":"\#(id.lowercased())","profile":{"email":"\#(email)"}}}"#)
+        }
+
+        /// `chat.getPermalink` of a message the double holds: a URL naming the workspace, channel and ts.
+        func slackPermalink(_ request: Request) async throws -> Response {
+            let token = bearer(request)
+            let workspace = state.withLock { state in state.slack.first { $0.value.token == token }?.key }
+            _ = record(request, body: [], workspace: workspace)
+            guard let workspace else { return Self.slackError("invalid_auth") }
+            let channel = request.uri.queryParameters["channel"].map(String.init) ?? ""
+            let ts = request.uri.queryParameters["message_ts"].map(String.init) ?? ""
+            let known = state.withLock { state in
+                state.messages.contains { $0.workspace == workspace && $0.channelID == channel && $0.ref == ts }
+            }
+            guard known else { return Self.slackError("message_not_found") }
+            let link = "https://\(workspace).slack.example/archives/\(channel)/p\(ts.replacingOccurrences(of: ".", with: ""))"
+            return Self.json(#"{"ok":true,"channel":"\#(channel)","permalink":"\#(link)"}"#)
         }
 
         /// An interaction's response_url: what Herald answers the clicker with.

@@ -6,6 +6,7 @@ struct Herald: AsyncParsableCommand {
         commandName: "herald",
         abstract: "Routes error events to chat through alert rules.",
         subcommands: [
-            Serve.self, Rules.self, Explain.self, Issues.self, Deliveries.self, TestConnection.self, NotifyTest.self,
+            Serve.self, Rules.self, Explain.self, Issues.self, Deliveries.self, LoginLink.self, TestConnection.self,
+            NotifyTest.self,
         ])
 }

@@ -59,6 +59,25 @@ public struct SlackClient: Sendable {
         return (user?["profile"] as? [String: Any])?["email"] as? String
     }
 
+    /// `chat.getPermalink`: the URL that opens a message Herald posted, for the console's "open the message".
+    public func permalink(channel: String, ts: String) async throws(ChatFailure) -> String {
+        let query = [("channel", channel), ("message_ts", ts)].map { name, value in
+            name + "=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        }.joined(separator: "&")
+        let response = try await ChatFailure.answer {
+            try await http.send(HTTPClient.Request(
+                "GET", "\(workspace.apiURL)/chat.getPermalink?\(query)",
+                headers: [("Authorization", "Bearer \(workspace.token.value)")]))
+        }
+        if let failure = ChatFailure.status(response) { throw failure }
+        guard let answer = jsonObject(response.body), answer["ok"] as? Bool == true, let link = answer["permalink"] as? String
+        else {
+            let code = jsonObject(response.body)?["error"] as? String ?? ChatFailure.Code.http(response.status)
+            throw .permanent(code: code, detail: "chat.getPermalink refused: \(code)")
+        }
+        return link
+    }
+
     /// `views.open`: shows a modal to the person whose action gave `triggerID` (valid for 3 seconds, once).
     public func openView(triggerID: String, view: [String: any Sendable]) async throws(ChatFailure) {
         _ = try await call("views.open", body: Array(JSONWriter.text(["trigger_id": triggerID, "view": view]).utf8))

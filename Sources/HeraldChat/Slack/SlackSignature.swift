@@ -44,14 +44,18 @@ public struct SlackSignature: Sendable {
 
 /// `application/x-www-form-urlencoded` bodies, as Slack and Mattermost send them.
 public enum FormBody {
+    /// The fields by name; of a repeated name, the last.
     public static func parse(_ body: [UInt8]) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+        Dictionary(pairs(body), uniquingKeysWith: { _, last in last })
+    }
+
+    /// Every field in order, repeated names included (`issue=1&issue=2`).
+    public static func pairs(_ body: [UInt8]) -> [(name: String, value: String)] {
+        String(decoding: body, as: UTF8.self).split(separator: "&").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = parts.first.flatMap({ decode($0) }) else { continue }
-            fields[name] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
+            guard let name = parts.first.flatMap({ decode($0) }) else { return nil }
+            return (name, parts.count > 1 ? decode(parts[1]) ?? "" : "")
         }
-        return fields
     }
 
     private static func decode(_ text: Substring) -> String? {

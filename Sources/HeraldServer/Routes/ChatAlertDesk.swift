@@ -1,6 +1,7 @@
 import Foundation
 import HeraldChat
 import HeraldConfig
+import HeraldConsole
 import HeraldCore
 import HeraldStore
 
@@ -86,8 +87,25 @@ struct ChatAlertDesk: Sendable {
         switch command {
         case .alert(let project, let title): await raise(project: project, title: title, by: requester)
         case .status(let reference): await status(reference, for: requester)
+        case .login: await signInLink(for: requester)
         case .help, .form: ChatCommand.usage
         case .invalid(let problem): problem + "\n" + ChatCommand.usage
+        }
+    }
+
+    /// `/herald login`: a one-time link to the web console, answered only to the person who asked (every
+    /// `/herald` answer is ephemeral). Only people Herald knows get one.
+    func signInLink(for requester: Requester) async -> String {
+        guard let user = requester.user else {
+            return "Herald does not know you (\(requester.label.prefix(100))), so it cannot sign you in. "
+                + "Ask a Herald admin to add your email to `users` in herald.yaml."
+        }
+        do {
+            let link = try await SignInLinks(store: store, config: config).issue(email: user.email, via: requester.surface)
+            let minutes = Int(config.console.signInLinkLifetime / 60)
+            return "Your sign-in link for the Herald console, good once within \(minutes) minutes; do not share it:\n\(link)"
+        } catch {
+            return "Herald could not make a sign-in link: \(error)"
         }
     }
 

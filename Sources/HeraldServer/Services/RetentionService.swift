@@ -12,6 +12,7 @@ struct RetentionService: Service {
     func run() async throws {
         try await repeatUntilShutdown(every: interval, logger: logger, failure: "retention pass failed") {
             let report = try await store.prune()
+            try await store.pruneSignIns()
             if report.total > 0 {
                 logger.info("retention pruned rows", metadata: report.rows.mapValues { "\($0)" })
             }

@@ -227,17 +227,21 @@ extension Store {
 
     /// The key that signs what Herald puts in chat buttons, made at random the first time it is asked for.
     public func callbackKey() throws -> [UInt8] {
+        try setting(key: "callback_key")
+    }
+
+    /// A 32-byte random key stored under `key` in `settings`, made the first time it is asked for.
+    func setting(key: String) throws -> [UInt8] {
         try pool.write { db in
-            if let hex = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'callback_key'"),
-                let key = [UInt8](hex: hex)
+            if let hex = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]),
+                let value = [UInt8](hex: hex)
             {
-                return key
+                return value
             }
             var generator = SystemRandomNumberGenerator()
-            let key = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            try db.execute(
-                sql: "INSERT INTO settings (key, value) VALUES ('callback_key', ?)", arguments: [key.hexString])
-            return key
+            let value = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            try db.execute(sql: "INSERT INTO settings (key, value) VALUES (?, ?)", arguments: [key, value.hexString])
+            return value
         }
     }
 }

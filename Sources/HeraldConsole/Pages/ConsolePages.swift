@@ -1,0 +1,113 @@
+// HeraldConsole is the web console: server-rendered pages for issues, rules and deliveries, and sign-in
+// (one-time links and OpenID Connect). It renders through swift-mustache, whose `{{…}}` escapes HTML; it
+// reads through the same store functions as the admin API and knows nothing of HTTP: the server's routes
+// turn requests into calls here and the answers into responses.
+
+import Foundation
+import HeraldConfig
+import HeraldRules
+import HeraldStore
+import Mustache
+
+/// The rules a page shows: the running set, when it was loaded, and the last failed reload.
+public struct LoadedRules: Sendable {
+    public var engine: RuleEngine
+    public var loadedAt: Date
+    public var failure: (at: Date, errors: [String])?
+
+    public init(engine: RuleEngine, loadedAt: Date, failure: (at: Date, errors: [String])?) {
+        self.engine = engine
+        self.loadedAt = loadedAt
+        self.failure = failure
+    }
+}
+
+/// Renders the console's pages.
+public struct ConsolePages: Sendable {
+    let store: Store
+    let config: Config
+    /// The running rules, read at each render (reloads swap them).
+    let rules: @Sendable () -> LoadedRules
+    let renderer: Renderer
+
+    public init(store: Store, config: Config, rules: @escaping @Sendable () -> LoadedRules) {
+        self.store = store
+        self.config = config
+        self.rules = rules
+        renderer = Renderer()
+    }
+
+    /// The templates, parsed once.
+    struct Renderer: Sendable {
+        let library: MustacheLibrary
+
+        init() {
+            var library = MustacheLibrary()
+            for (name, text) in Templates.all {
+                // The templates are part of the program; one that does not parse is a bug caught by every test.
+                do {
+                    try library.register(text, named: name)
+                } catch {
+                    preconditionFailure("console template '\(name)' does not parse: \(error)")
+                }
+            }
+            self.library = library
+        }
+
+        func render(_ model: Any, as name: String) -> String {
+            library.render(model, withTemplate: name) ?? ""
+        }
+    }
+
+    /// A page with a heading, paragraphs and an optional link: sign-in problems, refusals, not found.
+    public func notice(
+        title: String, paragraphs: [String], link: (href: String, label: String)? = nil, viewer: Viewer? = nil
+    ) -> String {
+        struct Link { var href: String; var label: String }
+        struct Page {
+            var title: String
+            var paragraphs: [String]
+            var link: Link?
+            var viewer: ViewerModel?
+            var csrf: String?
+            var nav = Navigation()
+            var stylesheet = Stylesheet.path
+        }
+        return renderer.render(
+            Page(title: title, paragraphs: paragraphs, link: link.map { Link(href: $0.href, label: $0.label) },
+                 viewer: viewer.map(ViewerModel.init), csrf: viewer?.csrf),
+            as: "notice")
+    }
+
+    /// The sign-in page; `next` is where to return afterwards.
+    public func signIn(next: String, problem: String? = nil) -> String {
+        struct Provider { var name: String }
+        struct Page {
+            var title = "Sign in"
+            var problem: String?
+            var oidc: Provider?
+            var nextEncoded: String
+            var linkMinutes: Int
+            var stylesheet = Stylesheet.path
+        }
+        return renderer.render(
+            Page(problem: problem, oidc: config.console.oidc.map { Provider(name: $0.name) },
+                 nextEncoded: FormEncoding.escape(next), linkMinutes: Int(config.console.signInLinkLifetime / 60)),
+            as: "sign-in")
+    }
+
+    /// The page a one-time link opens: a button that uses it, so link previews and scanners that fetch it do
+    /// not spend it.
+    public func signInLink(token: String, email: String, expires: Date, next: String) -> String {
+        struct Page {
+            var title = "Sign in"
+            var token: String
+            var email: String
+            var expires: String
+            var next: String
+            var stylesheet = Stylesheet.path
+        }
+        return renderer.render(
+            Page(token: token, email: email, expires: Moment(expires).text, next: next), as: "sign-in-link")
+    }
+}
