@@ -123,7 +123,9 @@ public final class OpenIDProviderDouble: Sendable {
             query["code_challenge_method"] == "S256", let challenge = query["code_challenge"].map(String.init),
             let redirect = query["redirect_uri"].map(String.init), let state = query["state"].map(String.init),
             let nonce = query["nonce"].map(String.init)
-        else { return Response(status: .badRequest) }
+        else {
+            return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "invalid_request: \(request.uri)")))
+        }
         let code = UUID().uuidString
         self.state.withLock {
             $0.codes[code] = Grant(email: $0.signInAs, nonce: nonce, challenge: challenge, redirectURI: redirect)

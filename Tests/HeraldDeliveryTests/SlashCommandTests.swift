@@ -50,6 +50,30 @@ import Testing
                 + "&response_url=x&trigger_id=123.456.abc&api_app_id=A0HERALD"))
     }
 
+    /// `/herald login` answers a known person, only to them, with a one-time console link that works once;
+    /// someone Herald does not know gets none.
+    @Test func loginAnswersWithAOneTimeConsoleLink() async throws {
+        let harness = try await start()
+        let answer = try await slack(harness, user: "U0BOB", text: "login")
+        #expect(answer.json["response_type"] as? String == "ephemeral")
+        let text = try #require(answer.json["text"] as? String)
+        let link = try #require(text.split(separator: "\n").last.map(String.init))
+        #expect(link.hasPrefix("https://herald.example.com/login/link/"))
+        let token = String(link.split(separator: "/").last ?? "")
+        let form = "token=\(token)&next=%2Fissues"
+        let headers = [("Content-Type", "application/x-www-form-urlencoded")]
+        let used = try await harness.server.send(HTTPTestRequest("POST", "/login/link", headers: headers, body: Array(form.utf8)))
+        #expect(used.status == 303)
+        #expect(used.headers["set-cookie"]?.hasPrefix("herald_session=") == true)
+        let replayed = try await harness.server.send(HTTPTestRequest("POST", "/login/link", headers: headers, body: Array(form.utf8)))
+        #expect(replayed.status == 403)
+
+        let stranger = try await slack(harness, user: "U0EVE", text: "login")
+        #expect((stranger.json["text"] as? String)?.contains("Herald does not know you") == true)
+        #expect(!(stranger.text.contains("/login/link/")))
+        try await harness.stop()
+    }
+
     /// Slack's signature has no nonce: the same signed command sent again within its window is refused.
     @Test func aReplayedCommandRaisesNothingMore() async throws {
         let harness = try await start()

@@ -41,7 +41,7 @@ public enum Stylesheet {
         button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
         button.link { border: 0; background: none; color: var(--accent); padding: 0; min-height: 0; text-decoration: underline; }
         button:focus-visible, a:focus-visible, select:focus-visible, input:focus-visible { outline: 3px solid #8fb0ff; outline-offset: 1px; }
-        .facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: .5rem; margin: 1rem 0; }
+        .facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr)); gap: .5rem; margin: 1rem 0; }
         .facts div { background: var(--soft); padding: .4rem .6rem; border-radius: .3rem; }
         .facts dt { font-size: .8rem; color: var(--muted); } .facts dd { margin: 0; overflow-wrap: anywhere; }
         .chip { display: inline-block; background: #fff; border: 1px solid var(--line); border-radius: 1rem; padding: 0 .5rem; font-size: .85rem; }
@@ -57,7 +57,7 @@ public enum Stylesheet {
         table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line);
           vertical-align: top; overflow-wrap: anywhere; }
         .kv th { width: 12rem; color: var(--muted); font-weight: normal; }
-        .list { display: block; overflow-x: auto; }
+        .list { width: 100%; }
         .status { font-size: .8rem; padding: 0 .35rem; border-radius: .25rem; background: var(--soft); }
         .status-delivered { color: var(--good); } .status-failed, .status-dead { color: var(--bad); } .problem { color: var(--bad); }
         .tag-groups { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: .75rem; }
@@ -71,6 +71,7 @@ public enum Stylesheet {
         .flash { background: #e7f4ea; border: 1px solid #b6dcbf; padding: .5rem .75rem; border-radius: .3rem; }
         .notice { max-width: 36rem; margin: 2rem auto; }
         .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-        @media (max-width: 40rem) { .who { margin-left: 0; } main { padding: .6rem; } .kv th { width: auto; } }
+        @media (max-width: 40rem) { .who { margin-left: 0; } main { padding: .6rem; } .kv th { width: auto; }
+          .list { display: block; overflow-x: auto; } }
         """
 }

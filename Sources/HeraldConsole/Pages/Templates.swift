@@ -96,8 +96,8 @@ enum Templates {
           {{^rules}}<tr><td colspan="3">The project has no rules.</td></tr>{{/rules}}
           </tbody>
         </table>
-        {{#hasDeliveries}}<h4>It would go to</h4>{{/hasDeliveries}}
-        <ul>{{#deliveries}}<li>{{.}}</li>{{/deliveries}}</ul>
+        {{#hasDeliveries}}<h4>It would go to</h4>
+        <ul>{{#deliveries}}<li>{{.}}</li>{{/deliveries}}</ul>{{/hasDeliveries}}
         """
 
     static let issue = """
@@ -190,7 +190,7 @@ enum Templates {
                 {{#inApp}}<li class="frame in-app"><span class="mono">{{function}}</span> <span class="where">{{where}}</span>{{#context}}<pre>{{.}}</pre>{{/context}}</li>{{/inApp}}
               </ol>
               {{#otherCount}}
-              <details class="other-frames"><summary>{{otherCount}} other frames (libraries and the runtime)</summary>
+              <details class="other-frames"><summary>Other frames: {{otherCount}} (libraries and the runtime)</summary>
                 <ol class="frames">{{#other}}<li class="frame"><span class="mono">{{function}}</span> <span class="where">{{where}}</span>{{#context}}<pre>{{.}}</pre>{{/context}}</li>{{/other}}</ol>
               </details>
               {{/otherCount}}

@@ -44,8 +44,10 @@ struct ConsoleSessions: Sendable {
             idHash: ConsoleSecrets.hash(id), email: user.email, csrf: ConsoleSecrets.token(), method: method,
             lifetime: config.console.sessionLifetime)
         var response = Response.redirect(to: ConsolePath.safe(next), type: .normal)
+        if request.cookies[Self.oidcCookieName] != nil {
+            response.setCookie(cookie(Self.oidcCookieName, "", maxAge: 0))
+        }
         response.setCookie(cookie(Self.cookieName, secrets.signed(id), maxAge: Int(config.console.sessionLifetime)))
-        response.setCookie(cookie(Self.oidcCookieName, "", maxAge: 0))
         return response
     }
 

@@ -1,0 +1,207 @@
+import Foundation
+import HeraldConsole
+import HeraldStore
+import HeraldTestSupport
+import Testing
+
+/// The console over real HTTP on a real server: sign-in, sessions, CSRF, roles, and actions that reach chat.
+@Suite struct ConsoleTests {
+    @Test func aSignedOutVisitGoesToSignInAndComesBack() async throws {
+        let server = try await RunningServer(rules: [:])
+        #expect(try await server.postEvent(#"{"message": "checkout failed"}"#).status == 200)
+        let browser = ConsoleBrowser(server: server)
+        for path in ["/issues", "/issues/1", "/rules", "/deliveries"] {
+            let answer = try await browser.get(path)
+            #expect(answer.status == 302, "\(path)")
+            #expect(answer.headers["location"] == "/login?next=" + FormEncoding.escape(path))
+        }
+        let link = try await SignInLinks(store: server.server.store, config: server.server.config)
+            .issue(email: "bob@example.com", via: "test", next: "/issues/1")
+        let url = try #require(URLComponents(string: link))
+        let page = try await browser.get(url.path + "?" + (url.percentEncodedQuery ?? ""))
+        #expect(page.status == 200)
+        #expect(page.text.contains("Continue as bob@example.com"))
+        // Opening the link does not spend it; the button does, and returns to the page asked for.
+        let token = String(url.path.split(separator: "/").last ?? "")
+        let answer = try await browser.post("/login/link", [("token", token), ("next", "/issues/1")])
+        #expect(answer.status == 303)
+        #expect(answer.headers["location"] == "/issues/1")
+        let cookie = try #require(answer.headers["set-cookie"])
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"))
+        let issue = try await browser.get("/issues/1")
+        #expect(issue.status == 200)
+        #expect(issue.text.contains("checkout failed"))
+        try await server.stop()
+    }
+
+    @Test func aOneTimeLinkSignsInOnce() async throws {
+        let server = try await RunningServer(rules: [:])
+        let link = try await SignInLinks(store: server.server.store, config: server.server.config).issue(email: "alice@example.com", via: "test")
+        let token = String(link.split(separator: "/").last ?? "")
+        let first = ConsoleBrowser(server: server)
+        #expect(try await first.post("/login/link", [("token", token)]).status == 303)
+        let replay = ConsoleBrowser(server: server)
+        let again = try await replay.post("/login/link", [("token", token)])
+        #expect(again.status == 403)
+        #expect(replay.cookies["herald_session"] == nil)
+        #expect(try await replay.get("/login/link/" + token).text.contains("already used"))
+        #expect(try await replay.post("/login/link", [("token", "made-up")]).status == 403)
+        try await server.stop()
+    }
+
+    @Test func anExpiredLinkIsRefused() async throws {
+        let server = try await RunningServer(rules: [:])
+        let token = ConsoleSecrets.token()
+        try await server.server.store.issueSignInLink(
+            tokenHash: ConsoleSecrets.hash(token), email: "alice@example.com", via: "test", lifetime: 600,
+            now: Date().addingTimeInterval(-3_600))
+        let browser = ConsoleBrowser(server: server)
+        #expect(try await browser.get("/login/link/" + token).text.contains("expired"))
+        #expect(try await browser.post("/login/link", [("token", token)]).status == 403)
+        #expect(browser.cookies["herald_session"] == nil)
+        try await server.stop()
+    }
+
+    @Test func aTamperedOrExpiredSessionSignsNoOneIn() async throws {
+        let server = try await RunningServer(rules: [:])
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("alice@example.com")
+        #expect(try await browser.get("/issues").status == 200)
+        let good = try #require(browser.cookies["herald_session"])
+
+        // A changed character in the id, or a signature from another key, or none.
+        let id = good.split(separator: ".")[0], signature = good.split(separator: ".")[1]
+        let flipped = (id.first == "A" ? "B" : "A") + id.dropFirst()
+        for forged in ["\(flipped).\(signature)", String(id), "\(id).\(String(signature.reversed()))", "x"] {
+            browser.cookies["herald_session"] = forged
+            #expect(try await browser.get("/issues").status == 302, "\(forged)")
+        }
+
+        // A session past its end, made by the store as it would have been hours ago.
+        let old = ConsoleSecrets.token()
+        try await server.server.store.startSession(
+            idHash: ConsoleSecrets.hash(old), email: "alice@example.com", csrf: "c", method: "link", lifetime: 3_600,
+            now: Date().addingTimeInterval(-7_200))
+        browser.cookies["herald_session"] = ConsoleSecrets(key: try server.server.store.consoleKey()).signed(old)
+        #expect(try await browser.get("/issues").status == 302)
+
+        // Signing out ends the session on the server, not only in the browser.
+        browser.cookies["herald_session"] = good
+        let page = try await browser.get("/issues")
+        let csrf = try #require(ConsoleBrowser.csrf(in: page))
+        #expect(try await browser.post("/logout", [("csrf", csrf)]).status == 302)
+        browser.cookies["herald_session"] = good
+        #expect(try await browser.get("/issues").status == 302)
+        try await server.stop()
+    }
+
+    @Test func aFormWithoutTheSessionsTokenChangesNothing() async throws {
+        let server = try await RunningServer(rules: [:])
+        #expect(try await server.postEvent(#"{"message": "checkout failed"}"#).status == 200)
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("alice@example.com")
+        for form in [[("action", "resolve")], [("action", "resolve"), ("csrf", "")], [("action", "resolve"), ("csrf", "forged")]] {
+            #expect(try await browser.post("/issues/1/actions", form).status == 403)
+        }
+        // Another person's valid token is not this session's.
+        let other = ConsoleBrowser(server: server)
+        try await other.signIn("bob@example.com")
+        let othersToken = try #require(ConsoleBrowser.csrf(in: try await other.get("/issues/1")))
+        #expect(try await browser.post("/issues/1/actions", [("action", "resolve"), ("csrf", othersToken)]).status == 403)
+
+        let issue = try #require(try await server.server.store.issue("1"))
+        #expect(issue.status == .unresolved)
+        #expect(try await server.server.store.actions(issue: 1).isEmpty)
+        try await server.stop()
+    }
+
+    @Test func aStakeholderReadsButCannotAct() async throws {
+        let server = try await RunningServer(rules: [:])
+        #expect(try await server.postEvent(#"{"message": "checkout failed"}"#).status == 200)
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("carol@example.com")
+        let page = try await browser.get("/issues/1")
+        #expect(page.status == 200)
+        #expect(!page.text.contains("action=\"/issues/1/actions\""))
+        #expect(!page.text.contains("value=\"resolve\""))
+        // A forged POST with the stakeholder's own valid token.
+        let csrf = try #require(ConsoleBrowser.csrf(in: page))
+        let answer = try await browser.post("/issues/1/actions", [("action", "resolve"), ("csrf", csrf)])
+        #expect(answer.headers["location"] == "/issues/1?done=forbidden")
+        #expect(try await server.server.store.issue("1")?.status == .unresolved)
+        #expect(try await server.server.store.actions(issue: 1).isEmpty)
+        try await server.stop()
+    }
+
+    @Test func anActionFromThePageUpdatesTheChatMessages() async throws {
+        let chat = try await RunningServer.chatDouble()
+        let directory = TemporaryDirectory()
+        let server = try await RunningServer(
+            rules: ["payments.yaml": """
+                project: payments
+                rules:
+                  - name: Everything to Slack
+                    when: [first_seen]
+                    then:
+                      - slack: {workspace: acme, channels: ["#payments"]}
+                """],
+            configYAML: RunningServer.configYAML(directory: directory.path, chat: chat), directory: directory)
+        #expect(try await server.postEvent(#"{"message": "card declined", "level": "error"}"#).status == 200)
+        try await eventually("the alert is posted") { chat.messageCount == 1 }
+
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("bob@example.com")
+        let page = try await browser.get("/issues/1")
+        #expect(page.text.contains("Everything to Slack"))
+        #expect(page.text.contains("first_seen"))
+        let csrf = try #require(ConsoleBrowser.csrf(in: page))
+        let answer = try await browser.post("/issues/1/actions", [("action", "resolve"), ("csrf", csrf)])
+        #expect(answer.headers["location"] == "/issues/1?done=changed")
+        try await eventually("the message is updated and a note is posted") {
+            chat.messages.first?.updates == 1 && chat.messageCount == 2
+        }
+        let after = try await browser.get("/issues/1?done=changed")
+        #expect(after.text.contains("Resolved by Bob via web"))
+        #expect(after.text.contains("open the message"))
+        let records = try await server.server.store.actions(issue: 1)
+        #expect(records.map(\.actor.surface) == ["web"])
+
+        // The message link goes to Slack's permalink for the message.
+        let delivery = try #require(try await server.server.store.deliveries(issue: 1).last { $0.purpose == .alert })
+        let link = try await browser.get("/deliveries/\(delivery.id ?? 0)/message")
+        #expect(link.status == 302)
+        #expect(link.headers["location"]?.hasPrefix("https://acme.slack.example/archives/") == true)
+        try await server.stop()
+        try await chat.stop()
+    }
+
+    @Test func bulkActionsActOnEachIssueOnce() async throws {
+        let server = try await RunningServer(rules: [:])
+        for name in ["a", "b", "c"] { #expect(try await server.postEvent(#"{"message": "problem \#(name)"}"#).status == 200) }
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("alice@example.com")
+        let list = try await browser.get("/issues?project=payments")
+        let csrf = try #require(ConsoleBrowser.csrf(in: list))
+        let answer = try await browser.post("/issues/bulk", [
+            ("csrf", csrf), ("back", "/issues?project=payments"), ("issue", "1"), ("issue", "3"), ("action", "ignore:forever"),
+        ])
+        #expect(answer.headers["location"] == "/issues?project=payments&done=changed")
+        #expect(try await server.server.store.issue("1")?.status == .ignored)
+        #expect(try await server.server.store.issue("2")?.status == .unresolved)
+        #expect(try await server.server.store.issue("3")?.status == .ignored)
+        #expect(try await server.server.store.actions(issue: 1).count == 1)
+        let ignored = try await browser.get("/issues?status=ignored")
+        #expect(ignored.text.contains("PAYMENTS-1") && ignored.text.contains("PAYMENTS-3") && !ignored.text.contains("PAYMENTS-2"))
+        #expect(try await browser.get("/issues?status=nonsense").status == 400)
+        try await server.stop()
+    }
+
+    @Test func theStylesheetIsCachedByItsHash() async throws {
+        let server = try await RunningServer(rules: [:])
+        let sheet = try await server.send(HTTPTestRequest("GET", Stylesheet.path))
+        #expect(sheet.status == 200)
+        #expect(sheet.headers["cache-control"] == "public, max-age=31536000, immutable")
+        #expect(try await server.send(HTTPTestRequest("GET", "/static/console-000000.css")).status == 404)
+        try await server.stop()
+    }
+}
