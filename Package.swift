@@ -141,7 +141,7 @@ let package = Package(
             name: "HeraldConsoleTests",
             dependencies: [
                 "HeraldConsole", "HeraldServer", "HeraldStore", "HeraldCore", "HeraldConfig", "HeraldTestSupport", crypto,
-                cryptoExtras,
+                cryptoExtras, mustache,
             ]
         ),
         .testTarget(
@@ -189,6 +189,17 @@ if ProcessInfo.processInfo.environment["HERALD_BENCHMARKS"] != nil {
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         )
     )
+    package.targets.append(
+        .executableTarget(
+            name: "ConsoleBenchmarks",
+            dependencies: [
+                "HeraldConsole", "HeraldStore", "HeraldRules", "HeraldCore", "HeraldConfig", "HeraldTestSupport",
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/Console",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    )
     // Thirty minutes of mixed load on a real `herald serve`, killed and restarted half-way (Benchmarks/README.md).
     package.targets.append(
         .executableTarget(name: "HeraldSoak", dependencies: ["HeraldTestSupport", crypto], path: "Benchmarks/Soak")
@@ -210,7 +221,7 @@ if ProcessInfo.processInfo.environment["HERALD_FUZZ"] != nil {
     package.targets.append(
         .executableTarget(
             name: "HeraldFuzz",
-            dependencies: ["HeraldCore", "HeraldConfig", "HeraldRules", "HeraldChat", "HeraldServer"],
+            dependencies: ["HeraldCore", "HeraldConfig", "HeraldRules", "HeraldChat", "HeraldServer", "HeraldConsole"],
             path: "Tests/Fuzz",
             exclude: ["run.sh", "Corpus", "Dictionaries"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]

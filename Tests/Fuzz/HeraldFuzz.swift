@@ -8,6 +8,7 @@
 import Foundation
 import HeraldChat
 import HeraldConfig
+import HeraldConsole
 import HeraldCore
 import HeraldRules
 @testable import HeraldServer
@@ -61,7 +62,32 @@ private let targets: [String: @Sendable ([UInt8]) -> Void] = [
         _ = IssueAction(text)
         _ = ChatCommand(text: text)
     },
+    // An ID token from a provider's token endpoint, checked against a key set; the first byte picks whether
+    // the rest is the token or the key set (with a fixed token-shaped input).
+    "id-token": { bytes in
+        let text = String(decoding: bytes.dropFirst(), as: UTF8.self)
+        if bytes.first.map({ $0 & 1 == 0 }) ?? true {
+            _ = try? IDTokenVerifier(issuer: "https://id.example.com", clientID: "herald").verify(text, keys: fuzzKeys, nonce: "n")
+        } else {
+            _ = try? JSONWebKeySet(json: Data(bytes.dropFirst()))
+        }
+    },
+    // The console's query strings and forms, and the cookie values it verifies.
+    "console": { bytes in
+        let form = FormBody.parse(bytes)
+        _ = try? IssueListRequest(parameters: form)
+        _ = FormBody.pairs(bytes)
+        _ = fuzzSecrets.verified(String(decoding: bytes, as: UTF8.self))
+        _ = Base64URL.decode(String(decoding: bytes, as: UTF8.self))
+    },
 ]
+
+/// A key set with one RSA key, as a provider's `jwks_uri` serves it (the key is a test key of RFC 7517 A.1).
+private let fuzzKeys = try! JSONWebKeySet(json: Data("""
+    {"keys": [{"kty": "RSA", "kid": "2011-04-29", "alg": "RS256", "e": "AQAB",
+      "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}]}
+    """.utf8))
+private let fuzzSecrets = ConsoleSecrets(key: Array(repeating: 7, count: 32))
 
 private let target: @Sendable ([UInt8]) -> Void = {
     let name = ProcessInfo.processInfo.environment["HERALD_FUZZ_TARGET"] ?? ""

@@ -3,7 +3,8 @@
 #
 #   Tests/Fuzz/run.sh [seconds per target, default 10] [target ...]
 #
-# Targets: ingest-herald ingest-store ingest-envelope decompress config rules slack mattermost button.
+# Targets: ingest-herald ingest-store ingest-envelope decompress config rules slack mattermost button id-token
+# console.
 # Each target uses its dictionary in Tests/Fuzz/Dictionaries (the keys it reads, numbers at the edges).
 # Findings (crash-*, timeout-*, oom-*) are kept in .build-fuzz/findings/<target>/; the script exits 1 if
 # any target found one. The grown corpora stay in .build-fuzz/corpus/<target>/ for the next run; the seeds
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/../.."
 
 seconds="${1:-10}"
 shift || true
-all=(ingest-herald ingest-store ingest-envelope decompress config rules slack mattermost button)
+all=(ingest-herald ingest-store ingest-envelope decompress config rules slack mattermost button id-token console)
 targets=("${@:-${all[@]}}")
 [[ $# -eq 0 ]] && targets=("${all[@]}")
 

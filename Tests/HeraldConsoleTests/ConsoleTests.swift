@@ -34,6 +34,20 @@ import Testing
         try await server.stop()
     }
 
+    /// After sign-in Herald sends the browser only to a path of its own: never to another site.
+    @Test(arguments: ["//evil.example.com", "/\\evil.example.com", "/\t/evil.example.com", "https://evil.example.com",
+                      "/\n/evil.example.com", "javascript:alert(1)", ""])
+    func signInNeverRedirectsAway(next: String) async throws {
+        let server = try await RunningServer(rules: [:])
+        let link = try await SignInLinks(store: server.server.store, config: server.server.config).issue(email: "alice@example.com", via: "test")
+        let token = String(link.split(separator: "/").last ?? "")
+        let browser = ConsoleBrowser(server: server)
+        let answer = try await browser.post("/login/link", [("token", token), ("next", next)])
+        #expect(answer.status == 303)
+        #expect(answer.headers["location"] == "/issues")
+        try await server.stop()
+    }
+
     @Test func aOneTimeLinkSignsInOnce() async throws {
         let server = try await RunningServer(rules: [:])
         let link = try await SignInLinks(store: server.server.store, config: server.server.config).issue(email: "alice@example.com", via: "test")

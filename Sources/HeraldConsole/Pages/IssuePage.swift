@@ -146,6 +146,13 @@ extension ConsolePages {
     public func issue(
         _ reference: String, viewer: Viewer, options: IssuePageOptions = IssuePageOptions(), now: Date = Date()
     ) async throws -> String? {
+        try await issueModel(reference, viewer: viewer, options: options, now: now).map { renderer.render($0, as: "issue") }
+    }
+
+    /// What the issue page shows, before it is rendered.
+    func issueModel(
+        _ reference: String, viewer: Viewer, options: IssuePageOptions = IssuePageOptions(), now: Date = Date()
+    ) async throws -> IssuePage? {
         guard let issue = try await store.issue(reference) else { return nil }
         let project = config.project(id: issue.projectID)?.slug ?? String(issue.projectID)
         let stored = try await store.events(issue: issue.id, limit: max(1, store.configuration.eventsPerIssue))
@@ -240,7 +247,7 @@ extension ConsolePages {
             },
             storedCount: stored.count, tagGroups: TagGroup.breakdown(decoded.compactMap(\.1)), deliveries: deliveries,
             audit: audit)
-        return renderer.render(page, as: "issue")
+        return page
     }
 
     /// The buttons the chat message has, for the issue as it stands.

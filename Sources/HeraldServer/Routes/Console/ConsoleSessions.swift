@@ -68,9 +68,11 @@ struct ConsoleSessions: Sendable {
 enum ConsolePath {
     /// `next` when it is a path on this server, else the issue list: an open redirect would let a link
     /// signed by Herald send people anywhere.
+    /// Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.com` would become
+    /// `//evil.com`: only printable ASCII other than `\` passes.
     static func safe(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), next.utf8.count <= 2_000,
-            !next.contains(where: { $0.isNewline || $0 == "\\" })
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), next.utf8.count <= 2_000,
+            next.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "\\") })
         else { return "/issues" }
         return next
     }
