@@ -189,6 +189,53 @@ import Testing
         try await chat.stop()
     }
 
+    /// A delivery that failed for good is listed with its reason, and "Retry now" sends it once more.
+    @Test func aFailedDeliveryIsRetriedFromTheDeliveriesPage() async throws {
+        let chat = try await RunningServer.chatDouble()
+        chat.script("#payments", .error("channel_not_found"))
+        let directory = TemporaryDirectory()
+        let server = try await RunningServer(
+            rules: ["payments.yaml": """
+                project: payments
+                rules:
+                  - name: Everything to Slack
+                    when: [first_seen]
+                    then:
+                      - slack: {workspace: acme, channels: ["#payments"]}
+                """],
+            configYAML: RunningServer.configYAML(directory: directory.path, chat: chat), directory: directory)
+        #expect(try await server.postEvent(#"{"message": "card declined"}"#).status == 200)
+        try await eventually("the delivery fails for good") {
+            try await server.server.store.deliveries(issue: 1).first?.status == .failed
+        }
+        let id = try #require(try await server.server.store.deliveries(issue: 1).first?.id)
+
+        let stakeholder = ConsoleBrowser(server: server)
+        try await stakeholder.signIn("carol@example.com")
+        let readOnly = try await stakeholder.get("/deliveries?status=failed")
+        #expect(readOnly.text.contains("channel_not_found"))
+        #expect(!readOnly.text.contains("Retry now"))
+        let refused = try await stakeholder.post("/deliveries/\(id)/retry", [("csrf", try #require(ConsoleBrowser.csrf(in: readOnly)))])
+        #expect(refused.status == 403)
+
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("bob@example.com")
+        let page = try await browser.get("/deliveries?status=failed")
+        #expect(page.text.contains("Retry now"))
+        let answer = try await browser.post("/deliveries/\(id)/retry", [("csrf", try #require(ConsoleBrowser.csrf(in: page)))])
+        #expect(answer.headers["location"] == "/deliveries?done=retried")
+        try await eventually("the retried delivery is posted") { chat.messageCount == 1 }
+        try await eventually("and recorded as delivered") {
+            try await server.server.store.deliveries(issue: 1).first?.status == .delivered
+        }
+        // Delivered is not failed: a second retry does nothing.
+        let again = try await browser.post("/deliveries/\(id)/retry", [("csrf", try #require(ConsoleBrowser.csrf(in: page)))])
+        #expect(again.headers["location"] == "/deliveries?done=not-retryable")
+        #expect(chat.messageCount == 1)
+        try await server.stop()
+        try await chat.stop()
+    }
+
     @Test func bulkActionsActOnEachIssueOnce() async throws {
         let server = try await RunningServer(rules: [:])
         for name in ["a", "b", "c"] { #expect(try await server.postEvent(#"{"message": "problem \#(name)"}"#).status == 200) }
