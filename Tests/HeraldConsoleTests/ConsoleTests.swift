@@ -6,6 +6,21 @@ import Testing
 
 /// The console over real HTTP on a real server: sign-in, sessions, CSRF, roles, and actions that reach chat.
 @Suite struct ConsoleTests {
+    /// A server whose one rule posts every new payments issue to acme's #payments on `chat`.
+    static func sendingToSlack(_ chat: ChatDouble) async throws -> RunningServer {
+        let directory = TemporaryDirectory()
+        return try await RunningServer(
+            rules: ["payments.yaml": """
+                project: payments
+                rules:
+                  - name: Everything to Slack
+                    when: [first_seen]
+                    then:
+                      - slack: {workspace: acme, channels: ["#payments"]}
+                """],
+            configYAML: RunningServer.configYAML(directory: directory.path, chat: chat), directory: directory)
+    }
+
     @Test func aSignedOutVisitGoesToSignInAndComesBack() async throws {
         let server = try await RunningServer(rules: [:])
         #expect(try await server.postEvent(#"{"message": "checkout failed"}"#).status == 200)
@@ -60,6 +75,15 @@ import Testing
         #expect(replay.cookies["herald_session"] == nil)
         #expect(try await replay.get("/login/link/" + token).text.contains("already used"))
         #expect(try await replay.post("/login/link", [("token", "made-up")]).status == 403)
+
+        // A form on another site that would sign this browser in as the link's owner.
+        let other = try await SignInLinks(store: server.server.store, config: server.server.config).issue(email: "bob@example.com", via: "test")
+        let crossSite = try await server.send(HTTPTestRequest(
+            "POST", "/login/link",
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Origin", "https://evil.example.com")],
+            body: Array("token=\(other.split(separator: "/").last ?? "")".utf8)))
+        #expect(crossSite.status == 403)
+        #expect(crossSite.headers["set-cookie"] == nil)
         try await server.stop()
     }
 
@@ -149,17 +173,7 @@ import Testing
 
     @Test func anActionFromThePageUpdatesTheChatMessages() async throws {
         let chat = try await RunningServer.chatDouble()
-        let directory = TemporaryDirectory()
-        let server = try await RunningServer(
-            rules: ["payments.yaml": """
-                project: payments
-                rules:
-                  - name: Everything to Slack
-                    when: [first_seen]
-                    then:
-                      - slack: {workspace: acme, channels: ["#payments"]}
-                """],
-            configYAML: RunningServer.configYAML(directory: directory.path, chat: chat), directory: directory)
+        let server = try await Self.sendingToSlack(chat)
         #expect(try await server.postEvent(#"{"message": "card declined", "level": "error"}"#).status == 200)
         try await eventually("the alert is posted") { chat.messageCount == 1 }
 
@@ -193,17 +207,7 @@ import Testing
     @Test func aFailedDeliveryIsRetriedFromTheDeliveriesPage() async throws {
         let chat = try await RunningServer.chatDouble()
         chat.script("#payments", .error("channel_not_found"))
-        let directory = TemporaryDirectory()
-        let server = try await RunningServer(
-            rules: ["payments.yaml": """
-                project: payments
-                rules:
-                  - name: Everything to Slack
-                    when: [first_seen]
-                    then:
-                      - slack: {workspace: acme, channels: ["#payments"]}
-                """],
-            configYAML: RunningServer.configYAML(directory: directory.path, chat: chat), directory: directory)
+        let server = try await Self.sendingToSlack(chat)
         #expect(try await server.postEvent(#"{"message": "card declined"}"#).status == 200)
         try await eventually("the delivery fails for good") {
             try await server.server.store.deliveries(issue: 1).first?.status == .failed

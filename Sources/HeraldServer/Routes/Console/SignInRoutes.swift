@@ -56,6 +56,16 @@ struct SignInRoutes {
     }
 
     private func useLink(_ request: Request) async throws -> Response {
+        // No session yet, so no CSRF token: a form on another site could sign the browser in as the link's
+        // owner. Browsers name the form's origin; one that is neither `public_url`'s nor the request's host
+        // (a reverse proxy may rewrite `Host`) is refused.
+        if let origin = request.headers[.origin] {
+            let from = URLComponents(string: origin).map(hostAndPort)
+            let ours = [URLComponents(string: config.server.publicURL).map(hostAndPort), request.head.authority?.lowercased()]
+            guard let from, ours.contains(from) else {
+                return refused("This sign-in came from another site", "Open the link itself in your browser.")
+            }
+        }
         let body = try await request.readBody(upTo: 16 << 10, within: config.server.bodyTimeout)
         let fields = FormBody.parse(Array(buffer: body))
         let token = fields["token"] ?? ""
@@ -68,6 +78,11 @@ struct SignInRoutes {
         }
         logger.info("signed in to the console", metadata: ["user": "\(user.email)", "method": "link"])
         return try await sessions.signIn(user, method: "link", next: fields["next"] ?? "/issues", replacing: request)
+    }
+
+    /// `host[:port]` of an origin, as a `Host` header names it.
+    private func hostAndPort(_ origin: URLComponents) -> String {
+        (origin.host ?? "").lowercased() + (origin.port.map { ":\($0)" } ?? "")
     }
 
     // MARK: OpenID Connect
