@@ -261,6 +261,110 @@ import Testing
         try await server.stop()
     }
 
+    @Test func theIssueListFiltersSortsAndPages() async throws {
+        let server = try await RunningServer(rules: [:])
+        let events = [
+            #"{"message": "Card declined", "level": "error", "environment": "production"}"#,
+            #"{"message": "Slow checkout 100% of the time", "level": "warning", "environment": "staging"}"#,
+            #"{"message": "Card expired", "level": "error", "environment": "staging"}"#,
+        ]
+        for event in events { #expect(try await server.postEvent(event).status == 200) }
+        for _ in 0..<3 { #expect(try await server.postEvent(events[2]).status == 200) }
+        _ = try await server.server.actions.perform(
+            .assign(email: "bob@example.com"), on: 1, actor: .init(email: nil, name: "an admin", surface: "test"), user: nil)
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("bob@example.com")
+        func shown(_ query: String) async throws -> [String] {
+            let page = try await browser.get("/issues?" + query)
+            #expect(page.status == 200, "\(query)")
+            return page.text.matches(of: /PAYMENTS-[0-9]+/).map { String($0.output) }.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+        }
+        #expect(try await shown("level=error") == ["PAYMENTS-3", "PAYMENTS-1"])
+        #expect(try await shown("environment=staging") == ["PAYMENTS-3", "PAYMENTS-2"])
+        #expect(try await shown("q=card") == ["PAYMENTS-3", "PAYMENTS-1"])
+        let both = try await shown("q=card+declined")
+        #expect(both == ["PAYMENTS-1"], "\(both)")
+        // LIKE's wildcards are literal: "100%" matches the one title that has it, "_" matches none.
+        #expect(try await shown("q=100%25") == ["PAYMENTS-2"])
+        #expect(try await shown("q=_") == [])
+        #expect(try await shown("assignee=me") == ["PAYMENTS-1"])
+        #expect(try await shown("sort=events") == ["PAYMENTS-3", "PAYMENTS-2", "PAYMENTS-1"])
+        #expect(try await shown("sort=first_seen") == ["PAYMENTS-3", "PAYMENTS-2", "PAYMENTS-1"])
+        for bad in ["level=loud", "sort=random", "cursor=nonsense", "project=nope"] {
+            #expect(try await browser.get("/issues?" + bad).status == 400, "\(bad)")
+        }
+        try await server.stop()
+    }
+
+    @Test func theRulesPageShowsFiringsReloadErrorsAndExplains() async throws {
+        let rule = """
+            project: payments
+            rules:
+              - name: Errors
+                when: [first_seen]
+                if:
+                  - level: {gte: error}
+                then:
+                  - webhook: {name: pager}
+            """
+        let server = try await RunningServer(rules: ["payments.yaml": rule], rulesPollInterval: .seconds(3_600))
+        #expect(try await server.postEvent(#"{"message": "Card declined", "level": "error"}"#).status == 200)
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("carol@example.com")
+        let page = try await browser.get("/rules")
+        #expect(page.text.contains("<td>Errors</td><td class=\"mono\">\(server.directory.path)/rules/payments.yaml:3:5</td><td>1</td>"))
+
+        server.directory.write("rules/payments.yaml", rule.replacingOccurrences(of: "gte: error", with: "gte: eror"))
+        #expect(try await server.admin("/-/reload", method: "POST").status == 422)
+        let failed = try await browser.get("/rules")
+        #expect(failed.text.contains("The last reload failed"))
+        #expect(failed.text.contains("payments.yaml:6:22: error: unknown level"))
+
+        // Explaining is reading: a stakeholder may, with the session's token.
+        let csrf = try #require(ConsoleBrowser.csrf(in: failed))
+        let latest = try await browser.post("/rules/explain", [("csrf", csrf), ("issue", "PAYMENTS-1"), ("event", "")])
+        #expect(latest.text.contains("Verdicts for the latest event of PAYMENTS-1"))
+        #expect(latest.text.contains("first_seen (issue is ongoing)"))
+        let pasted = try await browser.post("/rules/explain", [
+            ("csrf", csrf), ("issue", ""), ("event", #"{"project": "payments", "level": "fatal", "message": "x"}"#),
+        ])
+        #expect(pasted.text.contains("matches"))
+        #expect(pasted.text.contains("webhook pager"))
+        let broken = try await browser.post("/rules/explain", [("csrf", csrf), ("issue", ""), ("event", "{not json")])
+        #expect(broken.status == 200)
+        #expect(broken.text.contains("The event cannot be explained"))
+        #expect(try await browser.post("/rules/explain", [("issue", "PAYMENTS-1")]).status == 403)
+        try await server.stop()
+    }
+
+    @Test func aMattermostDeliveryLinksToItsPost() async throws {
+        let chat = try await RunningServer.chatDouble()
+        let directory = TemporaryDirectory()
+        let server = try await RunningServer(
+            rules: ["payments.yaml": """
+                project: payments
+                rules:
+                  - name: To Mattermost
+                    when: [first_seen]
+                    then:
+                      - mattermost: {connector: ops, channels: [incidents]}
+                """],
+            configYAML: RunningServer.configYAML(directory: directory.path, chat: chat), directory: directory)
+        #expect(try await server.postEvent(#"{"message": "card declined"}"#).status == 200)
+        try await eventually("the post is made") {
+            try await server.server.store.deliveries(issue: 1).first?.status == .delivered
+        }
+        let delivery = try #require(try await server.server.store.deliveries(issue: 1).first)
+        let browser = ConsoleBrowser(server: server)
+        try await browser.signIn("carol@example.com")
+        let link = try await browser.get("/deliveries/\(delivery.id ?? 0)/message")
+        #expect(link.status == 302)
+        #expect(link.headers["location"] == chat.mattermostURL + "/_redirect/pl/" + (delivery.deliveredRef ?? "?"))
+        #expect(try await browser.get("/deliveries/999999/message").status == 404)
+        try await server.stop()
+        try await chat.stop()
+    }
+
     @Test func theStylesheetIsCachedByItsHash() async throws {
         let server = try await RunningServer(rules: [:])
         let sheet = try await server.send(HTTPTestRequest("GET", Stylesheet.path))

@@ -225,11 +225,8 @@ extension ConsolePages {
                 firstSeen: Moment(issue.firstSeen), lastSeen: Moment(issue.lastSeen), events: issue.timesSeen,
                 users: issue.usersSeen, releases: releases, environments: environments),
             canAct: viewer.canAct, buttons: Self.buttons(for: issue),
-            ignoreChoices: [
-                Choice(value: "ignore:1800s", label: "for 30 minutes"), Choice(value: "ignore:7200s", label: "for 2 hours"),
-                Choice(value: "ignore:86400s", label: "for 24 hours"), Choice(value: "ignore:100events", label: "until 100 more events"),
-                Choice(value: "ignore:forever", label: "forever"),
-            ],
+            // The chat messages' Ignore menu, choice for choice.
+            ignoreChoices: IssueAction.ignoreMenu.map { Choice(value: IssueAction.ignore($0.choice).description, label: $0.label) },
             assignees: [Choice(value: "unassign", label: "nobody", selected: issue.assignee == nil)] + users.map { user in
                 Choice(value: "assign:\(user.email)", label: user.name, selected: issue.assignee == .user(email: user.email))
             },

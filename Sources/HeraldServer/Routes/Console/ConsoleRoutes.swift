@@ -269,10 +269,9 @@ struct ConsoleRoutes {
         return notFound("The workspace or connector of that delivery is no longer configured.", viewer: viewer)
     }
 
+    /// The query string as an HTML form sends it (`+` is a space), so `?q=card+declined` is two words.
     static func parameters(_ request: Request) -> [String: String] {
-        var parameters: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters { parameters[String(name)] = String(value) }
-        return parameters
+        FormBody.parse(Array((request.uri.query ?? "").utf8))
     }
 }
 
