@@ -109,6 +109,12 @@ def main():
         screenshot(driver, shots, "issues-list.png", 1200)
         driver.get(issue_url)
         screenshot(driver, shots, "issue-page-360px.png", 360)
+        driver.get(origin + "/rules")
+        check("New checkout errors" in driver.find_element(By.TAG_NAME, "main").text, "the rules page lacks the rule")
+        screenshot(driver, shots, "rules-page.png", 1200)
+        driver.get(origin + "/deliveries")
+        check("delivered" in driver.find_element(By.TAG_NAME, "main").text, "the deliveries page shows no delivery")
+        screenshot(driver, shots, "deliveries-page.png", 1200)
 
         driver.find_element(By.CSS_SELECTOR, "form.who button").click()
         wait.until(ready.url_contains("/login"))

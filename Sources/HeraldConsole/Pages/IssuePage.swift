@@ -199,7 +199,7 @@ extension ConsolePages {
 
         let deliveries = try await store.deliveries(issue: issue.id, limit: 100).map { entry in
             IssuePage.DeliveryRow(
-                id: entry.id ?? 0, kind: entry.kind.rawValue, target: entry.target, channel: entry.deliveredChannel ?? entry.channel ?? "",
+                id: entry.id ?? 0, kind: entry.kind.rawValue, target: entry.target, channel: entry.channel ?? entry.deliveredChannel ?? "",
                 purpose: entry.purpose.rawValue, status: entry.status.rawValue, attempts: entry.attempts,
                 lastError: entry.lastError ?? entry.problem,
                 messageLink: entry.deliveredRef != nil && entry.kind != .webhook ? "/deliveries/\(entry.id ?? 0)/message" : nil)

@@ -298,7 +298,7 @@ extension ConsolePages {
         let rows = entries.map { entry in
             Row(id: entry.id ?? 0, issueID: entry.issueID, issueLabel: labels[entry.issueID] ?? String(entry.issueID),
                 purpose: entry.purpose == .alert ? "" : entry.purpose.rawValue, kind: entry.kind.rawValue,
-                target: entry.target, channel: entry.deliveredChannel ?? entry.channel ?? "", status: entry.status.rawValue,
+                target: entry.target, channel: entry.channel ?? entry.deliveredChannel ?? "", status: entry.status.rawValue,
                 attempts: entry.attempts, updated: Moment(entry.updatedAt), lastError: entry.lastError ?? entry.problem,
                 retryable: viewer.canAct && (entry.status == .failed || entry.status == .dead), csrf: viewer.csrf)
         }

@@ -338,7 +338,7 @@ enum Templates {
           <label>Issue <input name="issue" value="{{issue}}" placeholder="PAYMENTS-12"></label>
           <button type="submit">Show</button>
         </form>
-        <p class="meta">{{#counts}}<span class="status status-{{status}}">{{status}}</span> {{count}} {{/counts}}</p>
+        <p class="meta">{{#counts}}<a href="/deliveries?status={{status}}"><span class="status status-{{status}}">{{status}}</span> {{count}}</a> {{/counts}}</p>
         <table class="list">
           <thead><tr><th scope="col">#</th><th scope="col">Issue</th><th scope="col">To</th><th scope="col">Status</th><th scope="col">Tries</th><th scope="col">Updated</th><th scope="col">Detail</th></tr></thead>
           <tbody>
