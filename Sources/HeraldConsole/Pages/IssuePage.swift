@@ -20,6 +20,7 @@ struct IssuePage {
     var assignees: [Choice]
     var charts: [Chart]
     var firings: [Firing]
+    var hasFirings: Bool
     var quietRules: [QuietRule]
     var hasQuietRules: Bool
     var whyNot: WhyNot?
@@ -234,7 +235,7 @@ extension ConsolePages {
                 Chart(title: "Last 24 hours, per hour", points: hourly, label: { Self.hourLabel($0) }),
                 Chart(title: "Last 14 days, per day", points: daily, label: { Self.dayLabel($0) }),
             ],
-            firings: firings, quietRules: quiet, hasQuietRules: !quiet.isEmpty, whyNot: whyNot,
+            firings: firings, hasFirings: !firings.isEmpty, quietRules: quiet, hasQuietRules: !quiet.isEmpty, whyNot: whyNot,
             event: shown.map { EventView(stored: $0.0, event: $0.1, latest: $0.0.eventID == stored.first?.eventID) },
             events: stored.map { event in
                 IssuePage.EventLink(

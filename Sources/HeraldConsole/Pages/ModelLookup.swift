@@ -207,6 +207,7 @@ extension IssuePage: MustacheParent {
         case "assignees": assignees
         case "charts": charts
         case "firings": firings
+        case "hasFirings": hasFirings
         case "quietRules": quietRules
         case "hasQuietRules": hasQuietRules
         case "whyNot": whyNot as Any?

@@ -154,6 +154,7 @@ enum Templates {
 
           <section aria-labelledby="why">
             <h2 id="why">Why it alerted</h2>
+            {{#hasFirings}}<p class="meta">Newest first, at most 50; each rule checked again for the event that fired it.</p>{{/hasFirings}}
             {{#firings}}
             <details class="firing"{{#open}} open{{/open}}>
               <summary><strong>{{rule}}</strong> <small class="loc">{{location}}</small> fired on <time datetime="{{at.iso}}">{{at.text}}</time> · trigger state <em>{{state}}</em></summary>
@@ -225,6 +226,7 @@ enum Templates {
 
           <section aria-labelledby="deliveries">
             <h2 id="deliveries">Where it went</h2>
+            <p class="meta">Newest first, at most 100: <a href="/deliveries?issue={{issue.shortID}}">every delivery of {{issue.shortID}}</a>.</p>
             <table class="list">
               <thead><tr><th scope="col">#</th><th scope="col">To</th><th scope="col">What</th><th scope="col">Status</th><th scope="col">Tries</th><th scope="col">Detail</th></tr></thead>
               <tbody>
