@@ -1,3 +1,5 @@
+import Foundation
+
 /// Herald's configuration: the projects, chat workspaces, connectors, webhooks and people that rules refer to.
 ///
 /// Read from one YAML file (`herald.yaml` by default) with `${VAR}` taken from the environment; secrets live
@@ -17,6 +19,27 @@ public struct Config: Sendable {
     public var regex = Regex()
     /// The web console's sign-in: session lengths, one-time links, and an OpenID Connect provider.
     public var console = Console()
+    /// The absolute directory of the config file, which relative paths in it (and the default rules
+    /// directory) are taken against; empty for a config read from text.
+    public var baseDirectory = ""
+
+    /// The rules directory: `given` as it is (relative to the working directory, as command-line paths are),
+    /// else `rules` beside the config file.
+    public func rulesDirectory(_ given: String?) -> String {
+        if let given { return Self.absolute(given) }
+        return baseDirectory.isEmpty ? "rules" : Self.resolve("rules", against: baseDirectory)
+    }
+
+    /// `path` made absolute against the working directory, with `.` and `..` folded.
+    public static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    /// `path` if it is absolute, else `path` inside `directory`.
+    public static func resolve(_ path: String, against directory: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory, isDirectory: true))
+            .standardizedFileURL.path
+    }
 
     /// How people sign in to the web console and how long they stay signed in.
     public struct Console: Sendable, Hashable {
@@ -83,6 +106,25 @@ public struct Config: Sendable {
         self.storage = storage
         self.delivery = delivery
         self.adminToken = adminToken
+    }
+
+    /// The example config's stand-in secrets (`herald.yaml`'s `${VAR:-dev-…}` defaults), by the key that
+    /// holds them: fine for trying Herald out, never for a server others can reach. `herald serve` warns about
+    /// each at start. Project keys are left out: every DSN shows them, so they are public anyway.
+    public var developmentSecrets: [String] {
+        var found: [String] = []
+        func check(_ secret: Secret?, _ key: String) {
+            if let value = secret?.value, value.hasPrefix("dev-") || value.contains("-dev-") { found.append(key) }
+        }
+        check(adminToken, "admin_token")
+        check(slack?.signingSecret, "slack.signing_secret")
+        for workspace in slack?.workspaces ?? [] { check(workspace.token, "slack.workspaces[\(workspace.name)].token") }
+        for connector in mattermost {
+            check(connector.token, "mattermost[\(connector.name)].token")
+            check(connector.commandToken, "mattermost[\(connector.name)].command_token")
+        }
+        var seen = Set<String>()
+        return found.filter { seen.insert($0).inserted }
     }
 
     public func project(id: Int) -> Project? { projects.first { $0.id == id } }

@@ -18,7 +18,12 @@ public struct ConfigLoader: Sendable {
             throw Diagnostics([Diagnostic("cannot read config file: \(error.localizedDescription)",
                                           at: SourceLocation(file: path, line: 1, column: 1))])
         }
-        return try load(text: text, file: path)
+        var config = try load(text: text, file: path)
+        // Paths in the file mean the same wherever Herald is started from: relative to the file itself.
+        let directory = Config.absolute(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        config.baseDirectory = directory
+        config.storage.sqlite = Config.resolve(config.storage.sqlite, against: directory)
+        return config
     }
 
     /// Loads config text; `file` names it in diagnostics.

@@ -176,7 +176,8 @@ public struct HeraldServer: Sendable {
                 let port = channel.localAddress?.port ?? 0
                 logger.info("herald is serving", metadata: [
                     "address": "\(config.server.host):\(port)", "database": "\(config.storage.sqlite)",
-                    "rules": "\(ruleSet.rules.count)", "rules_version": "\(ruleSet.version)",
+                    "rules": "\(ruleSet.rules.count)", "rules_directory": "\(options.rulesDirectory)",
+                    "rules_version": "\(ruleSet.version)",
                 ])
                 await onServerRunning(port)
             },

@@ -10,6 +10,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "The config file.")
     var config = "herald.yaml"
 
+    /// The config file's absolute path, as commands report it.
+    var absoluteConfigPath: String { Config.absolute(config) }
+
     /// The config, or exit 1 with its errors.
     func load() throws -> Config {
         do {
@@ -42,11 +45,11 @@ struct ConfigOptions: ParsableArguments {
 struct RuleOptions: ParsableArguments {
     @OptionGroup var config: ConfigOptions
 
-    @Option(help: "The rules directory.")
-    var rules = "rules"
+    @Option(help: "The rules directory (default: rules/ beside the config file).")
+    var rules: String?
 
     /// The config and every rule file checked together; exit 1 with every problem found.
-    func ruleSet() throws -> RuleSet { try config.ruleSet(in: rules) }
+    func ruleSet() throws -> RuleSet { try config.ruleSet(in: try config.load().rulesDirectory(rules)) }
 }
 
 extension Config {

@@ -26,7 +26,9 @@ struct NotifyTest: AsyncParsableCommand {
     func run() async throws {
         let config = try options.config.load()
         let ruleSet = try options.ruleSet()
-        let matching = ruleSet.rules.filter { $0.name == rule && (project == nil || $0.project == project) }
+        let matching = ruleSet.rules.filter {
+            $0.name.caseInsensitiveCompare(rule) == .orderedSame && (project == nil || $0.project == project)
+        }
         guard let found = matching.first else {
             throw failure("no rule named '\(rule)'\(project.map { " in project \($0)" } ?? "")")
         }

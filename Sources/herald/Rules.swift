@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldConfig
 import HeraldRules
 
 struct Rules: ParsableCommand {
@@ -12,16 +13,20 @@ struct Rules: ParsableCommand {
 
         @OptionGroup var options: ConfigOptions
 
-        @Argument(help: "The rules directory.")
-        var directory = "rules"
+        @Argument(help: "The rules directory (default: rules/ beside the config file).")
+        var directory: String?
 
         func run() throws {
+            // Where the config lives decides the default rules directory; a config that does not load is
+            // reported by the check itself, with its location.
+            let base = (try? ConfigLoader().load(path: options.config))?.baseDirectory
+                ?? Config.absolute(URL(fileURLWithPath: options.config).deletingLastPathComponent().path)
+            let rules = directory.map(Config.absolute) ?? Config.resolve("rules", against: base)
             let check = RuleCheck(
-                configPath: options.config, rulesDirectory: directory,
-                environment: ProcessInfo.processInfo.environment)
+                configPath: options.config, rulesDirectory: rules, environment: ProcessInfo.processInfo.environment)
             switch check.run() {
             case .valid(_, let summary):
-                print(summary)
+                print("\(summary) (config \(options.absoluteConfigPath), rules \(rules))")
             case .invalid(let diagnostics):
                 printError(diagnostics.description)
                 throw failure("\(diagnostics.all.count) error\(diagnostics.all.count == 1 ? "" : "s")")

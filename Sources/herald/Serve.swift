@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldConfig
+import HeraldCore
 import HeraldRules
 import HeraldServer
 import Logging
@@ -11,14 +12,17 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "The rules directory; reloaded on SIGHUP, on any change, and on POST /-/reload.")
-    var rules = "rules"
+    @Option(help: "The rules directory (default: rules/ beside the config file); reloaded on SIGHUP, on any change, and on POST /-/reload.")
+    var rules: String?
 
     @Option(help: "Seconds between checks of the rules directory for changes; 0 turns the checks off.")
     var rulesPollInterval: Double = 1
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
+
+    @Option(help: "Log format: text, or json (one object a line, for log shippers).")
+    var logFormat: LogFormat = .text
 
     func validate() throws {
         guard (0...86_400).contains(rulesPollInterval) else {
@@ -29,20 +33,21 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         // Until the reloader listens for it, a SIGHUP (whose default is to end the process) is ignored.
         signal(SIGHUP, SIG_IGN)
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        logFormat.bootstrap(level: logLevel)
         let logger = Logger(label: "herald")
         let config = try options.load()
+        logger.info("herald \(HeraldVersion.current) starting", metadata: ["config": "\(options.absoluteConfigPath)"])
+        for key in config.developmentSecrets {
+            logger.warning(
+                "\(key) is the example config's development value: anyone who has read herald.yaml knows it; set a secret of your own before others can reach this server")
+        }
         raiseOpenFileLimit(logger: logger)
         let server: HeraldServer
         do {
             let poll: Duration? = rulesPollInterval > 0 ? .milliseconds(Int64(rulesPollInterval * 1_000)) : nil
             server = try HeraldServer(
-                config: config, options: ServerOptions(rulesDirectory: rules, rulesPollInterval: poll, logger: logger))
+                config: config,
+                options: ServerOptions(rulesDirectory: config.rulesDirectory(rules), rulesPollInterval: poll, logger: logger))
         } catch let diagnostics as Diagnostics {
             printError(diagnostics.description)
             throw failure("herald: the rules have errors; fix them and start again")

@@ -1,0 +1,77 @@
+import Foundation
+import HeraldConfig
+import HeraldTestSupport
+import Testing
+
+/// What an operator meets first: the version, where Herald reads and writes, its log format, and the warnings
+/// about the example config's secrets.
+@Suite struct OperatorTests {
+    static let rules = "project: payments\nrules:\n  - name: All\n    when: [every_event]\n    then: [{webhook: {name: pager}}]\n"
+
+    @Test func versionPrintsAndExitsZero() async throws {
+        let (status, output) = await (try ChildProcess(ChildProcess.heraldExecutable, ["--version"])).result(within: .seconds(60))
+        #expect(status == 0)
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines).range(of: #"^\d+\.\d+\.\d+$"#, options: .regularExpression) != nil, "\(output)")
+    }
+
+    /// Relative paths in the config are the config file's, not the working directory's; the rules default to
+    /// `rules/` beside it; and the commands say which absolute paths they used.
+    @Test func pathsAreTakenRelativeToTheConfigFile() async throws {
+        let directory = TemporaryDirectory()
+        let yaml = RunningServer.configYAML(directory: directory.path)
+            .replacingOccurrences(of: "sqlite: \(directory.path)/data/herald.sqlite", with: "sqlite: state/herald.sqlite")
+        directory.write("etc/herald.yaml", yaml)
+        directory.write("etc/rules/payments.yaml", Self.rules)
+        let config = try ConfigLoader(environment: [:]).load(path: directory.path + "/etc/herald.yaml")
+        let etc = URL(fileURLWithPath: directory.path + "/etc").standardizedFileURL.path
+        #expect(config.storage.sqlite == etc + "/state/herald.sqlite")
+        #expect(config.rulesDirectory(nil) == etc + "/rules")
+
+        // Started from another directory, by a relative config path.
+        let check = try ChildProcess(ChildProcess.heraldExecutable, ["rules", "check", "--config", "etc/herald.yaml"], directory: directory.path)
+        let (status, output) = await check.result(within: .seconds(60))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("(config \(etc)/herald.yaml, rules \(etc)/rules)"), "\(output)")
+
+        let serve = try ChildProcess(ChildProcess.heraldExecutable, ["serve", "--config", "etc/herald.yaml"], directory: directory.path)
+        let database = try await serve.waitForOutput(#"database=(\S+)"#)
+        #expect(database == etc + "/state/herald.sqlite", "\(serve.text)")
+        #expect(serve.text.contains("rules_directory=\(etc)/rules"), "\(serve.text)")
+        #expect(FileManager.default.fileExists(atPath: etc + "/state/herald.sqlite"))
+        serve.signal(SIGTERM)
+        #expect(await serve.waitForExit() == 0)
+    }
+
+    /// `--log-format json`: every line a JSON object with time, level, message; and the example's secrets are
+    /// named at start.
+    @Test func jsonLogsAndDevelopmentSecretWarnings() async throws {
+        let directory = TemporaryDirectory()
+        let yaml = RunningServer.configYAML(directory: directory.path)
+            .replacingOccurrences(of: "admin_token: \(RunningServer.adminToken)", with: "admin_token: dev-admin-token")
+        let config = directory.write("herald.yaml", yaml)
+        directory.write("rules/payments.yaml", Self.rules)
+        let serve = try ChildProcess(ChildProcess.heraldExecutable, ["serve", "--config", config, "--log-format", "json"], directory: directory.path)
+        _ = try await serve.waitForOutput(#""message":"herald is serving""#)
+        serve.signal(SIGTERM)
+        #expect(await serve.waitForExit() == 0)
+        let lines = serve.text.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count >= 3)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["time"] is String && object?["level"] is String && object?["message"] is String, "\(line)")
+        }
+        let warning = lines.first { $0.contains("admin_token is the example config's development value") }
+        #expect(warning?.contains(#""level":"warning""#) == true, "\(serve.text)")
+    }
+
+    @Test func theExampleConfigsSecretsAreNamed() throws {
+        let config = try ConfigLoader(environment: [:]).load(
+            path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../herald.yaml").path)
+        #expect(config.developmentSecrets.contains("admin_token"))
+        #expect(config.developmentSecrets.contains("slack.signing_secret"))
+        let real = try ConfigLoader(environment: ["HERALD_ADMIN_TOKEN": "a-real-token", "SLACK_SIGNING_SECRET": "abc"]).load(
+            path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../herald.yaml").path)
+        #expect(!real.developmentSecrets.contains("admin_token"))
+        #expect(!real.developmentSecrets.contains("slack.signing_secret"))
+    }
+}
