@@ -8,7 +8,8 @@ struct Herald: AsyncParsableCommand {
         abstract: "Routes error events to chat through alert rules.",
         version: HeraldVersion.current,
         subcommands: [
-            Serve.self, Rules.self, Explain.self, Issues.self, Deliveries.self, LoginLink.self, TestConnection.self,
+            Serve.self, Rules.self, Explain.self, Issues.self, Deliveries.self, LoginLink.self, Backup.self, Restore.self,
+            RotateKey.self, TestConnection.self,
             NotifyTest.self,
         ])
 }
