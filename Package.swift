@@ -140,8 +140,8 @@ let package = Package(
         .testTarget(
             name: "HeraldConsoleTests",
             dependencies: [
-                "HeraldConsole", "HeraldServer", "HeraldStore", "HeraldCore", "HeraldConfig", "HeraldTestSupport", crypto,
-                cryptoExtras, mustache,
+                "HeraldConsole", "HeraldServer", "HeraldStore", "HeraldCore", "HeraldConfig", "HeraldHTTP", "HeraldTestSupport",
+                crypto, cryptoExtras, mustache,
             ]
         ),
         .testTarget(
