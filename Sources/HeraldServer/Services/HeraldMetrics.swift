@@ -92,7 +92,46 @@ public final class HeraldMetrics: Sendable {
     }
 
     /// The Prometheus text exposition of every metric.
-    public func render() -> [UInt8] { registry.emitToBuffer() }
+    /// The exposition text, with a `# HELP` line before each metric's `# TYPE` line. The metrics are made
+    /// through swift-metrics, which carries no help text, so the help lives here, once per name.
+    public func render() -> [UInt8] {
+        let text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+        var output = ""
+        output.reserveCapacity(text.utf8.count + 4_096)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), let name = line.dropFirst(7).split(separator: " ").first,
+                let help = Self.help[String(name)]
+            {
+                output += "# HELP \(name) \(help)\n"
+            }
+            output += line
+            output += "\n"
+        }
+        if output.hasSuffix("\n\n") { output.removeLast() }
+        return Array(output.utf8)
+    }
+
+    /// What each metric counts; README.md lists the same.
+    static let help: [String: String] = [
+        "herald_events_accepted_total": "Events stored (each answered 200 only after its commit).",
+        "herald_events_rejected_total": "Ingest requests refused, by reason.",
+        "herald_issues_created_total": "Issues opened by a first event.",
+        "herald_new_issues_limited_total": "Events refused because their project reached its new-issue limit, by project.",
+        "herald_rule_evaluations_total": "Events evaluated against the rules.",
+        "herald_rule_matches_total": "Rules that matched an event (before the action interval).",
+        "herald_rule_firings_total": "Rules that fired for an issue (matched and outside their action interval).",
+        "herald_rule_evaluation_seconds": "Time to evaluate the rules for one event.",
+        "herald_rule_regex_limit_total": "Regular-expression matches that gave up at the match or depth limit, by rule.",
+        "herald_rule_reloads_total": "Rule reloads, by outcome (reloaded, unchanged, failed).",
+        "herald_rules_loaded": "Rules in the running rule set.",
+        "herald_ingest_batch_seconds": "Time to commit one batch of events (one SQLite transaction).",
+        "herald_ingest_in_flight": "Ingest requests in progress, from reading the body to the answer.",
+        "herald_outbox_pending": "Deliveries waiting to be sent, retries included.",
+        "herald_outbox_rows_written_total": "Outbox rows written by ingestion (one per message to send).",
+        "herald_deliveries_total": "Delivery attempts' outcomes, by kind, target and outcome.",
+        "herald_delivery_attempt_seconds": "Time of one delivery attempt, by kind.",
+        "herald_connections_closed_total": "Connections Herald closed itself, by reason (header or idle deadline).",
+    ]
 }
 
 extension CoreMetrics.Timer {
