@@ -7,8 +7,8 @@ import HeraldStore
 
 struct Issues: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Act on an issue as chat buttons do: the change is recorded and every chat message of the issue is updated.",
-        subcommands: [Resolve.self, Unresolve.self, Ignore.self, Assign.self, Ack.self])
+        abstract: "List and show issues, and act on them as chat buttons do (recorded, and every chat message of the issue updated).",
+        subcommands: [List.self, Show.self, Resolve.self, Unresolve.self, Ignore.self, Assign.self, Ack.self])
 
     /// What every action takes: the issue and who acts.
     struct Target: ParsableArguments {

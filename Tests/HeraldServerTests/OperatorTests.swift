@@ -64,6 +64,33 @@ import Testing
         #expect(warning?.contains(#""level":"warning""#) == true, "\(serve.text)")
     }
 
+    /// `herald issues list|show`: the admin API's data on the command line, while the server runs.
+    @Test func issuesListAndShow() async throws {
+        let server = try await RunningServer(rules: ["payments.yaml": Self.rules])
+        #expect(try await server.postEvent(#"{"message": "Card declined", "level": "error"}"#).status == 200)
+        #expect(try await server.postEvent(#"{"message": "Slow checkout", "level": "warning"}"#).status == 200)
+        _ = try await server.server.actions.perform(
+            .acknowledge, on: 1, actor: .init(email: "bob@example.com", name: "Bob", surface: "test"),
+            user: server.server.config.user(email: "bob@example.com"))
+        let config = server.directory.path + "/herald.yaml"
+        func herald(_ arguments: [String]) async throws -> (Int32, String) {
+            await (try ChildProcess(ChildProcess.heraldExecutable, arguments)).result(within: .seconds(60))
+        }
+        let (listed, list) = try await herald(["issues", "list", "--config", config])
+        #expect(listed == 0, "\(list)")
+        #expect(list.contains("PAYMENTS-1") && list.contains("PAYMENTS-2") && list.contains("Card declined"), "\(list)")
+        let (filtered, warnings) = try await herald(["issues", "list", "--config", config, "--status", "resolved"])
+        #expect(filtered == 0 && warnings.contains("no issues match"), "\(warnings)")
+        let (shown, show) = try await herald(["issues", "show", "--config", config, "payments-1"])
+        #expect(shown == 0, "\(show)")
+        #expect(show.contains("PAYMENTS-1  Card declined") && show.contains("All  (new"), "\(show)")
+        #expect(show.contains("Acknowledged by Bob via test"), "\(show)")
+        let (bad, usage) = try await herald(["issues", "list", "--config", config, "--status", "open"])
+        #expect(bad != 0 && usage.contains("unknown status 'open'"), "\(usage)")
+        #expect(usage.contains("Usage: herald issues list"), "\(usage)")
+        try await server.stop()
+    }
+
     @Test func theExampleConfigsSecretsAreNamed() throws {
         let config = try ConfigLoader(environment: [:]).load(
             path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../herald.yaml").path)
