@@ -173,3 +173,37 @@ extension Store {
         }
     }
 }
+
+/// Who acknowledged an issue, and when: shown on the issue itself, not only in its audit trail.
+public struct Acknowledgement: Sendable, Hashable {
+    public var name: String
+    public var email: String?
+    public var surface: String
+    public var at: Date
+}
+
+extension Store {
+    /// The issue's standing acknowledgement: the newest `ack` with no other action after it and no regression
+    /// since. Acting on the issue in any other way, or its coming back, ends it.
+    public func acknowledgement(issue: Issue) async throws -> Acknowledgement? {
+        let found = try await pool.read { db -> Acknowledgement? in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT actor, actor_name, surface, at FROM issue_actions
+                    WHERE issue_id = ? AND action = 'ack'
+                      AND id > COALESCE((SELECT MAX(id) FROM issue_actions WHERE issue_id = ? AND action != 'ack'), 0)
+                    ORDER BY id DESC LIMIT 1
+                    """,
+                arguments: [issue.id, issue.id])
+            else { return nil }
+            let actor: String = row["actor"]
+            return Acknowledgement(
+                name: row["actor_name"], email: actor.contains("@") ? actor : nil, surface: row["surface"],
+                at: Date(timeIntervalSince1970: row["at"]))
+        }
+        guard let found, issue.status == .unresolved else { return nil }
+        if let regressed = issue.regressedAt, regressed > found.at { return nil }
+        return found
+    }
+}

@@ -71,6 +71,9 @@ extension Issues {
             print("  project \(project) · level \(found.level.name) · \(found.stateDescription)")
             if let culprit = found.culprit { print("  culprit \(culprit)") }
             if let assignee = found.assignee { print("  assigned to \(assignee)") }
+            if let ack = try await store.acknowledgement(issue: found) {
+                print("  acknowledged by \(ack.name) at \(Timestamp.text(ack.at)) via \(ack.surface)")
+            }
             print("  events \(found.timesSeen) · users \(found.usersSeen) · first seen \(Timestamp.text(found.firstSeen)) · last seen \(Timestamp.text(found.lastSeen))")
             print("  \(config.server.publicURL)/issues/\(found.id)")
             let events = try await store.events(issue: found.id, limit: 5)

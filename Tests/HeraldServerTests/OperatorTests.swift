@@ -85,6 +85,12 @@ import Testing
         #expect(shown == 0, "\(show)")
         #expect(show.contains("PAYMENTS-1  Card declined") && show.contains("All  (new"), "\(show)")
         #expect(show.contains("Acknowledged by Bob via test"), "\(show)")
+        #expect(show.contains("acknowledged by Bob at "), "\(show)")
+        // The acknowledgement stands on the issue, in the admin API too, until someone acts otherwise.
+        let acknowledged = try await server.admin("/api/v1/issues/1").json["acknowledged"] as? [String: Any]
+        #expect(acknowledged?["by"] as? String == "Bob" && acknowledged?["email"] as? String == "bob@example.com")
+        _ = try await server.server.actions.perform(.resolve, on: 1, actor: .init(email: nil, name: "an admin", surface: "test"), user: nil)
+        #expect(try await server.admin("/api/v1/issues/1").json["acknowledged"] == nil)
         let (bad, usage) = try await herald(["issues", "list", "--config", config, "--status", "open"])
         #expect(bad != 0 && usage.contains("unknown status 'open'"), "\(usage)")
         #expect(usage.contains("Usage: herald issues list"), "\(usage)")

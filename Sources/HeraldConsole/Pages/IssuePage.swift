@@ -41,6 +41,8 @@ struct IssuePage {
         var project: String
         var culprit: String?
         var assignee: String?
+        /// "Bob, 2026-12-06 14:37 UTC (Slack)" while the issue stands acknowledged.
+        var acknowledged: String?
         var firstSeen: Moment
         var lastSeen: Moment
         var events: Int
@@ -211,6 +213,7 @@ extension ConsolePages {
         let hourly = try await store.eventSeries(issue: issue.id, step: .hour, count: 24, endingAt: now)
         let daily = try await store.eventSeries(issue: issue.id, step: .day, count: 14, endingAt: now)
 
+        let acknowledged = try await store.acknowledgement(issue: issue).map { "\($0.name), \(Moment($0.at).text) (\($0.surface))" }
         let releases = Self.distinct([issue.lastRelease] + stored.map(\.release))
         let environments = Self.distinct(stored.map(\.environment))
         let users = config.users.filter { $0.role != .stakeholder }
@@ -223,6 +226,7 @@ extension ConsolePages {
             issue: IssuePage.Header(
                 id: issue.id, shortID: issue.shortID, title: issue.title, level: issue.level.name, status: issue.status.rawValue,
                 stateText: issue.stateDescription, project: project, culprit: issue.culprit, assignee: assignee,
+                acknowledged: acknowledged,
                 firstSeen: Moment(issue.firstSeen), lastSeen: Moment(issue.lastSeen), events: issue.timesSeen,
                 users: issue.usersSeen, releases: releases, environments: environments),
             canAct: viewer.canAct, buttons: Self.buttons(for: issue),

@@ -234,6 +234,7 @@ extension IssuePage.Header: MustacheParent {
         case "project": project
         case "culprit": culprit as Any?
         case "assignee": assignee as Any?
+        case "acknowledged": acknowledged as Any?
         case "firstSeen": firstSeen
         case "lastSeen": lastSeen
         case "events": events

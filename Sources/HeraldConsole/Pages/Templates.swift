@@ -107,7 +107,7 @@ enum Templates {
             <p class="crumbs"><a href="/issues?project={{issue.project}}">{{issue.project}}</a> · <span class="mono">{{issue.shortID}}</span></p>
             <h1><span class="level level-{{issue.level}}">{{issue.level}}</span> {{issue.title}}</h1>
             {{#issue.culprit}}<p class="culprit mono">{{.}}</p>{{/issue.culprit}}
-            <p class="state state-{{issue.status}}"><strong>{{issue.stateText}}</strong>{{#issue.assignee}} · assigned to {{.}}{{/issue.assignee}}</p>
+            <p class="state state-{{issue.status}}"><strong>{{issue.stateText}}</strong>{{#issue.assignee}} · assigned to {{.}}{{/issue.assignee}}{{#issue.acknowledged}} · acknowledged by {{.}}{{/issue.acknowledged}}</p>
           </header>
 
           {{#canAct}}

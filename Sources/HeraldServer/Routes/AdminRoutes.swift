@@ -100,6 +100,11 @@ struct AdminRoutes {
             throw APIError(.notFound, "no issue '\(reference.prefix(40))'", reason: "not_found")
         }
         var body = issueJSON(issue)
+        if let ack = try await store.acknowledgement(issue: issue) {
+            var acknowledged: [String: any Sendable] = ["by": ack.name, "at": Timestamp.text(ack.at), "surface": ack.surface]
+            acknowledged["email"] = ack.email
+            body["acknowledged"] = acknowledged
+        }
         body["events"] = try await store.events(issue: issue.id).map { event -> [String: any Sendable] in
             var json: [String: any Sendable] = [
                 "event_id": event.eventID, "received_at": Timestamp.text(event.receivedAt), "level": event.level,
