@@ -375,6 +375,9 @@ public struct Config: Sendable {
         }
 
         public var repeatFirings: RepeatFirings
+        /// Nothing is sent: messages wait in the outbox (pending) until delivery is unpaused and Herald
+        /// restarted. The example config starts paused, since its targets are placeholders.
+        public var paused = false
         /// A message that could not be sent for this long (seconds since it was queued) is given up.
         public var giveUpAfter: Double
         /// Messages a channel may receive at once before pacing to one per `channelInterval`.

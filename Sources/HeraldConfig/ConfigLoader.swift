@@ -225,10 +225,11 @@ private struct ConfigReading {
         let allowed = [
             "repeat_firings", "give_up_after_hours", "channel_burst", "channel_interval_seconds",
             "request_timeout_seconds", "max_in_flight", "max_in_flight_per_target", "retry_delay_seconds",
-            "max_retry_delay_seconds", "memory_retry_seconds",
+            "max_retry_delay_seconds", "memory_retry_seconds", "paused",
         ]
         guard let fields = reader.mapping(node, "delivery", allowed: allowed) else { return nil }
         var delivery = Config.Delivery()
+        if let paused = fields["paused"].flatMap({ reader.bool($0, "paused") }) { delivery.paused = paused }
         if let node = fields["repeat_firings"], let name = text(node, "repeat_firings") {
             if let mode = Config.Delivery.RepeatFirings(rawValue: name) {
                 delivery.repeatFirings = mode

@@ -160,9 +160,8 @@ public struct HeraldServer: Sendable {
                     ReadBufferLimit(maximum: 16 << 10), ConnectionDeadlines(limits: deadlines, metrics: metrics),
                 ])),
             configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "herald"),
-            services: [
-                lock,
-                dispatcher,
+            // Paused delivery runs no dispatcher: rows stay pending, and are read at the first unpaused start.
+            services: [lock] + (config.delivery.paused ? [] : [dispatcher as any Service]) + [
                 pipeline,
                 deferred,
                 trim,
@@ -174,6 +173,9 @@ public struct HeraldServer: Sendable {
             ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
+                if config.delivery.paused {
+                    logger.warning("delivery is paused (delivery.paused in the config): messages wait in the outbox, nothing is sent")
+                }
                 logger.info("herald is serving", metadata: [
                     "address": "\(config.server.host):\(port)", "database": "\(config.storage.sqlite)",
                     "rules": "\(ruleSet.rules.count)", "rules_directory": "\(options.rulesDirectory)",

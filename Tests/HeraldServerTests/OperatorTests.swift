@@ -97,6 +97,37 @@ import Testing
         try await server.stop()
     }
 
+    /// The README's first steps on the example config, as a newcomer runs them: the event fires the example
+    /// rule, its delivery waits in the outbox because the example pauses delivery, and nothing is retried.
+    @Test func theReadmesFirstEventOnTheExampleConfig() async throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
+        let directory = TemporaryDirectory()
+        directory.write("herald.yaml", try String(contentsOfFile: repository + "/herald.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "port: 8080", with: "port: 0"))
+        for file in ["payments.yaml", "web.yaml"] {
+            directory.write("rules/" + file, try String(contentsOfFile: repository + "/rules/" + file, encoding: .utf8))
+        }
+        let serve = try ChildProcess(ChildProcess.heraldExecutable, ["serve"], directory: directory.path, environment: [:])
+        let port = try #require(try await serve.waitForOutput(#"address=127\.0\.0\.1:(\d+)"#).flatMap { Int($0) }, "\(serve.text)")
+        #expect(serve.text.contains("delivery is paused"))
+        #expect(serve.text.contains("admin_token is the example config's development value"))
+        let answer = try await HTTPTestRequest(
+            "POST", "/api/v1/events", headers: [("Authorization", "Bearer payments-dev-key")],
+            json: #"{"message": "Card declined for order 1234", "level": "error", "environment": "production"}"#
+        ).send(port: port)
+        #expect(answer.status == 200, "\(answer.text)")
+        let (status, show) = await (try ChildProcess(ChildProcess.heraldExecutable, ["issues", "show", "PAYMENTS-1"], directory: directory.path))
+            .result(within: .seconds(60))
+        #expect(status == 0, "\(show)")
+        #expect(show.contains("New payments issues  (new"), "\(show)")
+        #expect(show.contains("alert webhook pager") && show.contains("pending"), "\(show)")
+        try await Task.sleep(for: .seconds(1))
+        serve.signal(SIGTERM)
+        #expect(await serve.waitForExit() == 0)
+        #expect(!serve.text.contains("retry"), "\(serve.text)")
+        #expect(!serve.text.contains("events.example.com"), "\(serve.text)")
+    }
+
     @Test func theExampleConfigsSecretsAreNamed() throws {
         let config = try ConfigLoader(environment: [:]).load(
             path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../herald.yaml").path)
