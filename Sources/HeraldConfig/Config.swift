@@ -19,6 +19,26 @@ public struct Config: Sendable {
     public var regex = Regex()
     /// The web console's sign-in: session lengths, one-time links, and an OpenID Connect provider.
     public var console = Console()
+    /// What is removed from events before they are stored or sent anywhere.
+    public var scrubbing = Scrubbing()
+
+    /// Server-side data scrubbing, as Sentry's: values under sensitive keys, and values that look like
+    /// secrets, are replaced with `[Filtered]` before an event is stored or any message is built from it.
+    public struct Scrubbing: Sendable, Hashable {
+        /// The built-in key names and value patterns; on by default.
+        public var defaults = true
+        /// More key names: a key containing one (ignoring case) has its value filtered.
+        public var fields: [String] = []
+        /// More value patterns (PCRE2): a string value containing a match is filtered.
+        public var patterns: [String] = []
+        /// Also filter email addresses and IP addresses wherever they appear (the `user` included).
+        public var personalData = false
+        /// Keys never filtered, even when they contain a sensitive name (`token_count`).
+        public var safeFields: [String] = []
+
+        public init() {}
+    }
+
     /// The absolute directory of the config file, which relative paths in it (and the default rules
     /// directory) are taken against; empty for a config read from text.
     public var baseDirectory = ""

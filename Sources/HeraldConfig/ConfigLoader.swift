@@ -80,7 +80,7 @@ private struct ConfigReading {
     func read(_ root: Node) -> Config? {
         let topKeys = [
             "projects", "slack", "mattermost", "webhooks", "users", "server", "storage", "delivery", "admin_token", "regex",
-            "console",
+            "console", "scrubbing",
         ]
         guard let fields = reader.mapping(root, "the config", allowed: topKeys, required: ["projects"]) else {
             return nil
@@ -121,7 +121,24 @@ private struct ConfigReading {
         }
         config.adminToken = fields["admin_token"].flatMap { secret($0, "admin_token") }
         if let node = fields["console"], let console = console(node) { config.console = console }
+        if let node = fields["scrubbing"], let scrubbing = scrubbing(node) { config.scrubbing = scrubbing }
         return config
+    }
+
+    /// `scrubbing: {defaults, fields, patterns, personal_data, safe_fields}`.
+    private func scrubbing(_ node: Node) -> Config.Scrubbing? {
+        let allowed = ["defaults", "fields", "patterns", "personal_data", "safe_fields"]
+        guard let fields = reader.mapping(node, "scrubbing", allowed: allowed) else { return nil }
+        var scrubbing = Config.Scrubbing()
+        if let value = fields["defaults"].flatMap({ reader.bool($0, "defaults") }) { scrubbing.defaults = value }
+        if let value = fields["personal_data"].flatMap({ reader.bool($0, "personal_data") }) { scrubbing.personalData = value }
+        func texts(_ key: String) -> [String] {
+            fields[key].flatMap { reader.sequence($0, key) }?.compactMap { text($0, key) } ?? []
+        }
+        scrubbing.fields = texts("fields").map { $0.lowercased() }
+        scrubbing.safeFields = texts("safe_fields").map { $0.lowercased() }
+        scrubbing.patterns = texts("patterns")
+        return scrubbing
     }
 
     /// `console: {session_hours, session_idle_minutes, sign_in_link_minutes, oidc: {issuer, client_id, client_secret, name}}`.

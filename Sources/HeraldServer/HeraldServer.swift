@@ -54,6 +54,8 @@ public struct HeraldServer: Sendable {
     public let options: ServerOptions
     /// Signs the console's cookies; its key is made once per database.
     let consoleSecrets: ConsoleSecrets
+    /// Filters secrets out of every event at ingest (`scrubbing` in the config).
+    let scrubber: Scrubber
 
     /// Takes the database's lock, opens the store and loads the rules; a rule or storage error, or another
     /// server on the same database, stops the start before anything is read or written.
@@ -72,6 +74,7 @@ public struct HeraldServer: Sendable {
         http = HTTPClient(configuration: HTTPClient.Configuration(
             totalTimeout: .milliseconds(Int64(config.delivery.requestTimeout * 1_000))))
         consoleSecrets = ConsoleSecrets(key: try store.consoleKey())
+        scrubber = try Scrubber(config.scrubbing)
         let courier = Courier(config: config, http: http, signer: ButtonSigner(key: try store.callbackKey()))
         self.courier = courier
         let dispatcher = Dispatcher(
@@ -114,7 +117,7 @@ public struct HeraldServer: Sendable {
         let bodies = BodyBudget(capacity: config.server.ingestBodyBudget, drained: { trim.drained(peak: $0) })
         IngestRoutes(
             projects: projects, pipeline: pipeline, metrics: metrics, maxBodyBytes: config.server.maxBodyBytes,
-            bodyTimeout: config.server.bodyTimeout, newIssues: config.server.newIssues, bodies: bodies)
+            bodyTimeout: config.server.bodyTimeout, newIssues: config.server.newIssues, bodies: bodies, scrubber: scrubber)
             .register(on: router)
         AdminRoutes(store: store, actions: actions, projects: projects, rules: rules, adminToken: config.adminToken, metrics: metrics,
                     logger: options.logger)

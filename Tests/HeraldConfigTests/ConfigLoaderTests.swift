@@ -46,7 +46,7 @@ import Testing
         ("projects:\n  - {id: 1, slug: Payments}\n",
          ["herald.yaml:2:19: error: project slug 'Payments' must be lowercase letters, digits, '-' and '_'"]),
         ("projects: []\nslak: {}\n",
-         ["herald.yaml:2:1: error: unknown key 'slak' in the config; allowed: projects, slack, mattermost, webhooks, users, server, storage, delivery, admin_token, regex, console; did you mean 'slack'?"]),
+         ["herald.yaml:2:1: error: unknown key 'slak' in the config; allowed: projects, slack, mattermost, webhooks, users, server, storage, delivery, admin_token, regex, console, scrubbing; did you mean 'slack'?"]),
         ("projects: []\nwebhooks:\n  - {name: w, url: ftp://x}\n",
          ["herald.yaml:3:20: error: 'url' must be an http or https URL, not 'ftp://x'"]),
         ("projects: []\nmattermost:\n  - {name: m, url: https://mm.example.com}\n",

@@ -18,6 +18,8 @@ struct IngestRoutes {
     let newIssues: Config.NewIssueLimit
     /// The bytes of bodies all ingest requests may hold at once.
     let bodies: BodyBudget
+    /// What is filtered out of every event before it is read further.
+    let scrubber: Scrubber?
 
     enum Endpoint {
         case envelope, store, herald
@@ -61,7 +63,7 @@ struct IngestRoutes {
                 guard bodies.reserve(body.count) else { throw budgetFull() }
                 held += body.count
             }
-            let events = try Self.parse(body, endpoint: endpoint, project: project)
+            let events = try Self.parse(body, endpoint: endpoint, project: project, scrubber: scrubber)
             let outcomes: [IngestOutcome]
             do {
                 outcomes = try await pipeline.submit(events.incoming)
@@ -182,24 +184,34 @@ struct IngestRoutes {
     }
 
     /// The events in a decompressed body, as the endpoint reads them; the fuzzers call it as the route does.
-    static func parse(_ body: [UInt8], endpoint: Endpoint, project: Config.Project) throws(APIError) -> ParsedEvents {
+    /// The events of a body. Each event's JSON is scrubbed first (after its shape is checked, before it is
+    /// decoded), so the stored payload and everything built from the event see only what may be kept.
+    static func parse(
+        _ body: [UInt8], endpoint: Endpoint, project: Config.Project, scrubber: Scrubber? = nil
+    ) throws(APIError) -> ParsedEvents {
         func incoming(_ event: Event, payload: Data) -> IncomingEvent {
             IncomingEvent(projectID: project.id, projectSlug: project.slug, event: event, grouping: Grouping(event: event),
                           payload: payload)
         }
+        func scrubbed(_ bytes: some Sequence<UInt8>, field: String) throws(APIError) -> Data {
+            let payload = Data(bytes)
+            guard let scrubber, scrubber.isActive else { return payload }
+            try EventDecoding.checkShape(payload, field: field)
+            return scrubber.scrub(payload)
+        }
         switch endpoint {
         case .herald:
-            let payload = Data(body)
+            let payload = try scrubbed(body, field: "")
             return ParsedEvents(incoming: [incoming(try EventDecoding.heraldEvent(payload), payload: payload)])
         case .store:
-            let payload = Data(body)
+            let payload = try scrubbed(body, field: "")
             let event = try EventDecoding.sentryEvent(payload, fallbackID: nil, field: "")
             return ParsedEvents(incoming: [incoming(event, payload: payload)])
         case .envelope:
             let envelope = try SentryEnvelope(parsing: body)
             var events: [IncomingEvent] = []
             for (index, item) in envelope.items.enumerated() where item.type == "event" {
-                let payload = Data(item.payload)
+                let payload = try scrubbed(item.payload, field: "envelope.items[\(index)]")
                 let event = try EventDecoding.sentryEvent(
                     payload, fallbackID: envelope.eventID, field: "envelope.items[\(index)]")
                 events.append(incoming(event, payload: payload))
