@@ -250,6 +250,19 @@ enum Schema {
                 CREATE INDEX events_by_environment ON events (environment, issue_id);
                 """)
         }
+        migrator.registerMigration("v5-admin-tokens") { db in
+            try db.execute(sql: """
+                -- Named admin-API tokens, made and revoked with `herald tokens` while the server runs; only
+                -- the SHA-256 of each secret is kept.
+                CREATE TABLE admin_tokens (
+                    name TEXT PRIMARY KEY,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    scope TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_used_at REAL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

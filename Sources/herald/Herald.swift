@@ -9,7 +9,7 @@ struct Herald: AsyncParsableCommand {
         version: HeraldVersion.current,
         subcommands: [
             Serve.self, Rules.self, Explain.self, Issues.self, Deliveries.self, LoginLink.self, Backup.self, Restore.self,
-            RotateKey.self, TestConnection.self,
+            RotateKey.self, Tokens.self, TestConnection.self,
             NotifyTest.self,
         ])
 }

@@ -18,7 +18,7 @@ struct AdminRoutes {
     let logger: Logger
 
     func register(on router: Router<HeraldRequestContext>) {
-        let authentication = AdminAuthentication<HeraldRequestContext>(token: adminToken)
+        let authentication = AdminAuthentication<HeraldRequestContext>(token: adminToken, store: store)
         router.group("/api/v1").add(middleware: authentication)
             .get("issues") { request, _ in
                 try await listIssues(request)
