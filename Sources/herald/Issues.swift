@@ -74,7 +74,7 @@ struct Issues: AsyncParsableCommand {
             }
             if let duration, Self.seconds(duration) == nil {
                 throw ValidationError(
-                    "--for takes 30m, 2h, 24h, 7d or a number of seconds, at most \(IssueAction.maxIgnoreSeconds / 86_400) "
+                    "--for takes 30m, 2h, 1d12h, 7d or a number of seconds, at most \(IssueAction.maxIgnoreSeconds / 86_400) "
                         + "days, not '\(duration.prefix(40))'")
             }
             if let events, !(1...IssueAction.maxIgnoreEvents).contains(events) {
@@ -84,12 +84,7 @@ struct Issues: AsyncParsableCommand {
 
         /// A duration as people type it, in seconds; nil unless it is 1 s to the longest ignore.
         static func seconds(_ text: String) -> Int? {
-            let units: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
-            let (count, unit) = text.last.flatMap { units[$0] }.map { (Int(text.dropLast()), $0) } ?? (Int(text), 1)
-            guard let count, count > 0 else { return nil }
-            let (seconds, overflow) = count.multipliedReportingOverflow(by: unit)
-            guard !overflow, seconds <= IssueAction.maxIgnoreSeconds else { return nil }
-            return seconds
+            SpokenDuration.seconds(text, limit: IssueAction.maxIgnoreSeconds)
         }
 
         func run() async throws {

@@ -28,7 +28,7 @@ public enum IssueAction: Sendable, Hashable, CustomStringConvertible {
     public static let maxIgnoreEvents = 1_000_000_000
 
     /// What the text form allows, for error messages.
-    public static let spelledOut = "resolve, resolve_next_release, unresolve, ignore:<seconds>s (1 to \(maxIgnoreSeconds)), "
+    public static let spelledOut = "resolve, resolve_next_release, unresolve, ignore:<duration> (30m, 2h, 1d12h or 1800s; at most \(maxIgnoreSeconds / 86_400) days), "
         + "ignore:<count>events (1 to \(maxIgnoreEvents)), ignore:forever, assign:<email>, unassign or ack"
 
     /// The Ignore menu, in the order it is shown.
@@ -79,8 +79,9 @@ public enum IssueAction: Sendable, Hashable, CustomStringConvertible {
                 return nil
             }
             self = .ignore(.moreEvents(count))
-        case _ where text.hasPrefix("ignore:") && text.hasSuffix("s"):
-            guard let seconds = Int(text.dropFirst(7).dropLast()), (1...Self.maxIgnoreSeconds).contains(seconds) else {
+        case _ where text.hasPrefix("ignore:"):
+            // `ignore:1800s` as buttons carry it, and `ignore:30m`, `ignore:2h`, `ignore:1d12h` as people type.
+            guard let seconds = SpokenDuration.seconds(String(text.dropFirst(7)), limit: Self.maxIgnoreSeconds) else {
                 return nil
             }
             self = .ignore(.duration(seconds: seconds))
@@ -120,7 +121,7 @@ public enum IssueAction: Sendable, Hashable, CustomStringConvertible {
         case .ignore(.moreEvents(let count)): "Ignored until \(count) more events"
         case .ignore(.duration(let seconds)):
             "Ignored for " + (Self.ignoreMenu.first { $0.choice == .duration(seconds: seconds) }
-                .map { String($0.label.dropFirst(4)) } ?? "\(seconds) seconds")
+                .map { String($0.label.dropFirst(4)) } ?? SpokenDuration.text(seconds))
         case .assign(let email): "Assigned to \(assigneeName ?? email)"
         case .unassign: "Unassigned"
         case .acknowledge: "Acknowledged"

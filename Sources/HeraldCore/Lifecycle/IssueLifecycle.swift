@@ -154,7 +154,7 @@ extension Issue {
         case .ignored:
             switch ignore {
             case .forever, nil: text = "ignored forever"
-            case .until(let date): text = "ignored until \(Int(saturating: date.timeIntervalSince1970))"
+            case .until(let date): text = "ignored until \(Timestamp.text(date))"
             case .untilMoreEvents(let count, let baseline): text = "ignored until \(count) more events after \(baseline)"
             }
         }
