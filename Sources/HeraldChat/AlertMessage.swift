@@ -70,7 +70,11 @@ public struct AlertMessage: Sendable, Hashable {
         environment = event?.environment
         release = event?.release ?? issue.lastRelease
         self.eventID = eventID
-        self.tags = tags.map { key in TagField(key: key, value: event.flatMap { Self.tagValue(key, in: $0) }) }
+        // Project, environment and release are always shown; a rule naming them among its tags adds nothing.
+        var seen: Set<String> = ["project", "environment", "release"]
+        self.tags = tags.filter { seen.insert($0.lowercased()).inserted }.map { key in
+            TagField(key: key, value: event.flatMap { Self.tagValue(key, in: $0) })
+        }
         events = issue.timesSeen
         users = issue.usersSeen
         firstSeen = issue.firstSeen

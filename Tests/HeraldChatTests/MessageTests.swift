@@ -207,3 +207,14 @@ func mrkdwnTexts(_ blocks: [[String: any Sendable]]) -> [String] {
         #expect(body["channel"] as? String == "town-square")
     }
 }
+
+/// A rule that names environment or release among its tags shows each once: those fields are always there.
+@Suite struct FieldOnceTests {
+    @Test func environmentAndReleaseAreShownOnce() throws {
+        let alert = sampleAlert(tags: ["environment", "Release", "region", "region", "project"])
+        #expect(alert.tags.map(\.key) == ["region"])
+        let slack = String(decoding: SlackMessage.alert(alert).postBody(channel: "#x"), as: UTF8.self)
+        #expect(slack.lowercased().components(separatedBy: "*environment*").count - 1 == 1, "\(slack)")
+        #expect(slack.lowercased().components(separatedBy: "*release*").count - 1 == 1, "\(slack)")
+    }
+}
