@@ -24,5 +24,19 @@ struct Explain: ParsableCommand {
         }
         let explanation = RuleEngine(ruleSet: ruleSet).explain(explainInput.event, context: explainInput.context)
         print(json ? explanation.json : explanation.text)
+        guard !json else { return }
+        // A channel taken from the event may not exist; say where such a message would really go.
+        let config = try options.config.load()
+        for delivery in explanation.deliveries where delivery.channelTemplate != nil {
+            guard let channel = delivery.channel else { continue }
+            let fallback: String? = switch delivery.kind {
+            case .slack: config.slackWorkspace(named: delivery.target)?.fallbackChannel
+            case .mattermost: config.mattermostConnector(named: delivery.target)?.fallbackChannel
+            case .webhook: nil
+            }
+            print("note: \(channel) on \(delivery.kind.rawValue) \(delivery.target) comes from the event; "
+                + (fallback.map { "if it does not exist, the message goes to \($0) (fallback_channel)" }
+                    ?? "if it does not exist, the delivery fails: the target has no fallback_channel"))
+        }
     }
 }

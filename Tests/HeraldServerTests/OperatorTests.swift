@@ -128,6 +128,16 @@ import Testing
         #expect(!serve.text.contains("events.example.com"), "\(serve.text)")
     }
 
+    /// `herald explain` on the example event says where a channel taken from a tag really goes.
+    @Test func explainNamesTheFallbackChannel() async throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardizedFileURL.path
+        let explain = try ChildProcess(
+            ChildProcess.heraldExecutable, ["explain", "--config", repository + "/herald.yaml", repository + "/examples/event.json"])
+        let (status, output) = await explain.result(within: .seconds(60))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("note: #team-checkout on slack globex comes from the event; if it does not exist, the message goes to #alerts (fallback_channel)"), "\(output)")
+    }
+
     @Test func theExampleConfigsSecretsAreNamed() throws {
         let config = try ConfigLoader(environment: [:]).load(
             path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../herald.yaml").path)
