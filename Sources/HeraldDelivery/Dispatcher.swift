@@ -45,6 +45,8 @@ public actor Dispatcher: Service {
     private var completions: [DeliveryCompletion] = []
     private var lastFlush: ContinuousClock.Instant?
     private var flushFailedAt: ContinuousClock.Instant?
+    /// Retry notices of the same target and error, at most one a minute.
+    private var notices = NoticeLimiter()
     /// Rounds of the loop so far: an idle dispatcher wakes a few times a second, never in a spin.
     public private(set) var rounds = 0
 
@@ -249,14 +251,13 @@ public actor Dispatcher: Service {
             switch retryPolicy.decide(failure, attempts: attempts, age: age, jitter: Double.random(in: 0...1)) {
             case .park(let wait):
                 complete(.park(until: Date().addingTimeInterval(wait), reason: failure.description))
-                    logger.notice("delivery will be retried", metadata: metadata.merging(
-                    ["error": "\(failure)", "retry_in": "\(Int(wait)) s"]) { $1 })
+                noteRetry(delivery, failure: failure, wait: "\(Int(wait)) s", metadata: metadata, now: now)
             case .retryInMemory(let wait):
                 schedule.retry(attempt, attempts: attempts, notBefore: now + .clampedSeconds(wait), now: now)
                 complete(.retry(at: Date().addingTimeInterval(wait), reason: failure.description))
-                logger.notice("delivery will be retried", metadata: metadata.merging(
-                    ["error": "\(failure)", "retry_in": "\(wait.formatted(.number.precision(.fractionLength(0...3)))) s"]
-                ) { $1 })
+                noteRetry(
+                    delivery, failure: failure, wait: "\(wait.formatted(.number.precision(.fractionLength(0...3)))) s",
+                    metadata: metadata, now: now)
             case .dead(let reason):
                 complete(.dead(reason: reason))
                 metrics.recordOutcome(kind: delivery.kind, target: delivery.target, outcome: .dead)
@@ -269,5 +270,17 @@ public actor Dispatcher: Service {
         }
         schedule.attemptEnded(attempt)
         doorbell.ring()
+    }
+
+    /// "delivery will be retried", once a minute per target and error, with how many were held back.
+    private func noteRetry(
+        _ delivery: PendingDelivery, failure: ChatFailure, wait: String, metadata: Logger.Metadata,
+        now: ContinuousClock.Instant
+    ) {
+        let (write, held) = notices.admit("\(delivery.kind.rawValue) \(delivery.target) \(failure)", now: now)
+        guard write else { return }
+        var fields = metadata.merging(["error": "\(failure)", "retry_in": "\(wait)"]) { $1 }
+        if held > 0 { fields["repeated"] = "\(held) more like it in the last minute" }
+        logger.notice("delivery will be retried", metadata: fields)
     }
 }
