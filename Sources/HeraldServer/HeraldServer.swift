@@ -179,10 +179,13 @@ public struct HeraldServer: Sendable {
                 if config.delivery.paused {
                     logger.warning("delivery is paused (delivery.paused in the config): messages wait in the outbox, nothing is sent")
                 }
+                if port != config.server.port, config.server.publicURL.hasSuffix(":\(config.server.port)") {
+                    logger.warning("public_url names port \(config.server.port), but Herald listens on \(port): links in messages will not reach it; set server.public_url")
+                }
                 logger.info("herald is serving", metadata: [
                     "address": "\(config.server.host):\(port)", "database": "\(config.storage.sqlite)",
                     "rules": "\(ruleSet.rules.count)", "rules_directory": "\(options.rulesDirectory)",
-                    "rules_version": "\(ruleSet.version)",
+                    "rules_version": "\(ruleSet.version)", "public_url": "\(config.server.publicURL)",
                 ])
                 await onServerRunning(port)
             },

@@ -37,26 +37,49 @@ public struct ConsolePages: Sendable {
         renderer = Renderer()
     }
 
-    /// The templates, parsed once.
+    /// The templates, parsed once per process.
     struct Renderer: Sendable {
         let library: MustacheLibrary
 
         init() {
-            var library = MustacheLibrary()
-            for (name, text) in Templates.all {
-                // The templates are part of the program; one that does not parse is a bug caught by every test.
-                do {
-                    try library.register(text, named: name)
-                } catch {
-                    preconditionFailure("console template '\(name)' does not parse: \(error)")
-                }
-            }
-            self.library = library
+            library = Self.shared
         }
+
+        /// swift-mustache parses a template by recursing once per nested section, and in a debug build its
+        /// frames are large: on a concurrency thread's stack, under the frames of the server's start, the
+        /// issue page's nesting once ran out of stack. So the templates are parsed on a thread of their own,
+        /// with a stack sized for it, once.
+        static let shared: MustacheLibrary = {
+            let parsed = ParsedLibrary()
+            let done = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                var library = MustacheLibrary()
+                for (name, text) in Templates.all {
+                    // The templates are part of the program; one that does not parse is a bug every test hits.
+                    do {
+                        try library.register(text, named: name)
+                    } catch {
+                        preconditionFailure("console template '\(name)' does not parse: \(error)")
+                    }
+                }
+                parsed.library = library
+                done.signal()
+            }
+            thread.stackSize = 16 << 20
+            thread.start()
+            done.wait()
+            return parsed.library
+        }()
 
         func render(_ model: Any, as name: String) -> String {
             library.render(model, withTemplate: name) ?? ""
         }
+    }
+
+    /// Hands the parsed library from its thread to the waiting initializer; written once, before the signal
+    /// the reader waits for.
+    private final class ParsedLibrary: @unchecked Sendable {
+        var library = MustacheLibrary()
     }
 
     /// A page with a heading, paragraphs and an optional link: sign-in problems, refusals, not found.
