@@ -2,8 +2,12 @@ import Foundation
 import Synchronization
 
 /// A program run by a test, with its output collected as it arrives.
+///
+/// Started with `posix_spawn`, not Foundation's `Process`: on Linux `Process.run()` crashed now and then
+/// (a bad read inside its `memcpy`) once the suite started many programs in parallel, even one launch at a
+/// time. Two threads per program read its output and wait for its end.
 public final class ChildProcess: Sendable {
-    private let process: Process
+    private let pid: pid_t
     private let shared = Shared()
 
     private final class Shared: Sendable {
@@ -13,45 +17,106 @@ public final class ChildProcess: Sendable {
         let exit = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
     }
 
-    /// Starts `executable` with `arguments` in `directory`; stdout and stderr are collected together.
+    public struct SpawnError: Error, CustomStringConvertible {
+        public var executable: String
+        public var code: Int32
+        public var description: String { "cannot start \(executable): \(String(cString: strerror(code)))" }
+    }
+
+    /// Starts `executable` with `arguments` in `directory`; stdout and stderr are collected together, stdin
+    /// reads nothing. `environment` replaces the test's own when given.
     public init(_ executable: String, _ arguments: [String], directory: String? = nil, environment: [String: String]? = nil)
         throws
     {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let shared = self.shared
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                shared.outputEnded.withLock { $0 = true }
-                return
-            }
-            shared.output.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw SpawnError(executable: executable, code: errno) }
+        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
+        if let directory {
+            guard let addChdir = Self.addChdir else { throw SpawnError(executable: executable, code: ENOSYS) }
+            _ = addChdir(&actions, directory)
         }
-        process.terminationHandler = { process in
+
+        // The child starts with no signal blocked and the usual dispositions, whatever the test's threads have.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var spawned: pid_t = 0
+        let result = posix_spawn(&spawned, executable, &actions, &attributes, argv, envp)
+        close(writeEnd)
+        guard result == 0 else {
+            close(readEnd)
+            throw SpawnError(executable: executable, code: result)
+        }
+        let pid = spawned
+        self.pid = pid
+
+        let shared = self.shared
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(readEnd, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                let text = String(decoding: buffer[0..<count], as: UTF8.self)
+                shared.output.withLock { $0 += text }
+            }
+            close(readEnd)
+            shared.outputEnded.withLock { $0 = true }
+        }
+        reader.start()
+        let waiter = Thread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            // As Foundation reports it: the exit code, or the number of the signal that ended the program.
+            let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : status & 0x7f
             let waiters = shared.exit.withLock { state in
-                state.status = process.terminationStatus
+                state.status = code
                 defer { state.waiters = [] }
                 return state.waiters
             }
-            for waiter in waiters { waiter.resume(returning: process.terminationStatus) }
+            for waiter in waiters { waiter.resume(returning: code) }
         }
-        try process.run()
+        waiter.start()
     }
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29 and later), which the Glibc module does not show.
+    private static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(
+            symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+    }()
 
     /// Everything the program wrote so far.
     public var text: String { shared.output.withLock { $0 } }
 
-    public var processIdentifier: Int32 { process.processIdentifier }
+    public var processIdentifier: Int32 { pid }
 
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    public func signal(_ signal: Int32) { kill(pid, signal) }
 
     /// Waits for the program to end and returns its exit status (or the signal that ended it).
     public func waitForExit() async -> Int32 {

@@ -8,9 +8,21 @@ import Glibc
 /// before it starts. Another program could take it in between; tests that use it start at once.
 public enum FreePort {
     public static func pick() throws -> Int {
+        let (port, socket) = try bound()
+        close(socket)
+        return port
+    }
+
+    /// A port bound but not listening, held until `release`: a connection to it is refused for as long as it
+    /// is held, and no other server of a parallel test can take it meanwhile.
+    public static func refusing() throws -> (port: Int, release: @Sendable () -> Void) {
+        let (port, socket) = try bound()
+        return (port, { close(socket) })
+    }
+
+    private static func bound() throws -> (Int, Int32) {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure(errno: errno) }
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -21,8 +33,12 @@ public enum FreePort {
                 bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
             }
         }
-        guard bound else { throw Failure(errno: errno) }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            let code = errno
+            close(socket)
+            throw Failure(errno: code)
+        }
+        return (Int(UInt16(bigEndian: address.sin_port)), socket)
     }
 
     public struct Failure: Error {

@@ -134,9 +134,11 @@ final class TestHTTPServer: Sendable {
     }
 
     @Test func aRefusedConnectionIsAConnectionFailure() async throws {
-        let server = try await TestHTTPServer()
-        let url = server.url("/hello")
-        try await server.stop()
+        // A port held bound but not listening: refused for certain, where a stopped server's port could be
+        // taken at once by another test's server.
+        let (port, release) = try FreePort.refusing()
+        defer { release() }
+        let url = "http://127.0.0.1:\(port)/hello"
         let client = HTTPClient()
         await #expect {
             try await client.send(HTTPClient.Request("GET", url))
