@@ -65,7 +65,8 @@ import Testing
 
         // A given event, in Herald's own format.
         directory.write("event.json", #"{"message": "Card declined", "level": "fatal", "tags": {"region": "ap"}}"#)
-        let given = try await herald(["notify-test", "--rule", "Payment failures", "--event", "event.json"], in: directory)
+        // Rule names match whatever their case, as their uniqueness does.
+        let given = try await herald(["notify-test", "--rule", "PAYMENT failures", "--event", "event.json"], in: directory)
         #expect(given.status == 0, "\(given.output)")
         #expect(chat.messages.count == 6)
         #expect(chat.messages.last?.blockTexts.contains { $0.hasPrefix(":skull: *<") && $0.contains("|Card declined>*") } == true)
