@@ -97,6 +97,9 @@ import Testing
     static let brokenFiles: [(name: String, yaml: String, expected: [String])] = [
         ("YAML syntax", "project: payments\nrules:\n  - name: [unclosed\n",
          ["rules.yaml:4:1: error: YAML syntax: did not find expected ',' or ']'"]),
+        // Found by the `rules` fuzz target: a section of `projects` without `project` crashed the loader.
+        ("a projects section without its project", "projects:\n  - rules: []\n",
+         ["rules.yaml:2:5: error: project section is missing the required key 'project'"]),
         ("unknown top-level key", "project: payments\nrule: []\n",
          ["rules.yaml:1:1: error: a rule file needs 'project' and 'rules' (or 'projects' with a list of both)",
           "rules.yaml:2:1: error: unknown key 'rule' in rule file; allowed: project, rules, projects; did you mean 'rules'?"]),

@@ -42,14 +42,16 @@ struct RuleFileReading {
         return projectSection(fields)
     }
 
+    /// A section's rules; one missing `project` or `rules` was already reported by `mapping`, which reads on
+    /// past a missing key so that every problem is listed.
     private func projectSection(_ fields: YAMLReader.Fields) -> [LoadedRule] {
-        let slugNode = fields["project"]!
+        guard let slugNode = fields["project"], let rulesNode = fields["rules"] else { return [] }
         let slug = reader.nonEmptyString(slugNode, "project")
         if let slug, config.project(slug: slug) == nil {
             let slugs = config.projects.map(\.slug)
             reader.report("unknown project '\(slug)'; \(allowedValuesHint(for: slug, among: slugs))", at: slugNode)
         }
-        let items = reader.sequence(fields["rules"]!, "rules") ?? []
+        let items = reader.sequence(rulesNode, "rules") ?? []
         return items.compactMap { rule($0, project: slug ?? "") }
     }
 
