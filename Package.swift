@@ -146,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldServerTests",
-            dependencies: ["HeraldServer", "HeraldStore", "HeraldCore", "HeraldConfig", "HeraldTestSupport"]
+            dependencies: ["HeraldServer", "HeraldStore", "HeraldCore", "HeraldConfig", "HeraldRules", "HeraldTestSupport"]
         ),
     ]
 )

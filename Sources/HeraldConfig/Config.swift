@@ -31,6 +31,8 @@ public struct Config: Sendable {
         public var fields: [String] = []
         /// More value patterns (PCRE2): a string value containing a match is filtered.
         public var patterns: [String] = []
+        /// Where each of `patterns` is written, for the error of one that does not compile.
+        public var patternLocations: [String: SourceLocation] = [:]
         /// Also filter email addresses and IP addresses wherever they appear (the `user` included).
         public var personalData = false
         /// Keys never filtered, even when they contain a sensitive name (`token_count`).

@@ -137,7 +137,11 @@ private struct ConfigReading {
         }
         scrubbing.fields = texts("fields").map { $0.lowercased() }
         scrubbing.safeFields = texts("safe_fields").map { $0.lowercased() }
-        scrubbing.patterns = texts("patterns")
+        for node in fields["patterns"].flatMap({ reader.sequence($0, "patterns") }) ?? [] {
+            guard let pattern = text(node, "patterns") else { continue }
+            scrubbing.patterns.append(pattern)
+            scrubbing.patternLocations[pattern] = reader.location(of: node)
+        }
         return scrubbing
     }
 

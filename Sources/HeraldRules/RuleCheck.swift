@@ -24,11 +24,13 @@ public struct RuleCheck: Sendable {
         } catch {
             return .invalid(error)
         }
+        let scrubbing = config.scrubbing.patternProblems
         do {
             let ruleSet = try RuleLoader(config: config).load(directory: rulesDirectory)
+            guard scrubbing.isEmpty else { return .invalid(Diagnostics(scrubbing)) }
             return .valid(ruleSet, summary: Self.summary(of: ruleSet))
         } catch {
-            return .invalid(error)
+            return .invalid(Diagnostics(scrubbing + error.all))
         }
     }
 

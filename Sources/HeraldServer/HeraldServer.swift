@@ -74,6 +74,8 @@ public struct HeraldServer: Sendable {
         http = HTTPClient(configuration: HTTPClient.Configuration(
             totalTimeout: .milliseconds(Int64(config.delivery.requestTimeout * 1_000))))
         consoleSecrets = ConsoleSecrets(key: try store.consoleKey())
+        let scrubbing = config.scrubbing.patternProblems
+        guard scrubbing.isEmpty else { throw Diagnostics(scrubbing) }
         scrubber = try Scrubber(config.scrubbing)
         let courier = Courier(config: config, http: http, signer: ButtonSigner(key: try store.callbackKey()))
         self.courier = courier

@@ -6,9 +6,15 @@ import GRDB
 public enum AdminScope: String, Sendable, Hashable, CaseIterable, Comparable {
     case read, act, admin
 
-    public static func < (lhs: AdminScope, rhs: AdminScope) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    private var rank: Int {
+        switch self {
+        case .read: 0
+        case .act: 1
+        case .admin: 2
+        }
     }
+
+    public static func < (lhs: AdminScope, rhs: AdminScope) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// A named admin token as the store keeps it: only the token's SHA-256.

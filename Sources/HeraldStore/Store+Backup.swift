@@ -94,7 +94,9 @@ extension Store {
         try? files.removeItem(atPath: staging)
         // Through SQLite, not a file copy: the staged file is a complete database even if the backup was
         // taken in WAL mode.
-        let source = try DatabaseQueue(path: backup)
+        var readOnly = GRDB.Configuration()
+        readOnly.readonly = true
+        let source = try DatabaseQueue(path: backup, configuration: readOnly)
         let target = try DatabaseQueue(path: staging)
         try source.backup(to: target)
         try target.close()

@@ -77,23 +77,24 @@ public enum IssueOrder: String, Sendable, CaseIterable {
     }
 }
 
-/// A position in an issue list: the order's value and the id of the last issue shown.
+/// A position in an issue list: the last issue shown, by its value in the list's order and its id.
 public struct IssueCursor: Sendable, Hashable {
-    public var lastSeen: Double
+    /// The last issue's value in the order: its last or first seen time, its events or its users.
+    public var key: Double
     public var id: Int64
 
     /// The opaque text handed to clients.
-    public var text: String { "\(lastSeen.bitPattern)-\(id)" }
+    public var text: String { "\(key.bitPattern)-\(id)" }
 
-    public init(lastSeen: Double, id: Int64) {
-        self.lastSeen = lastSeen
+    public init(key: Double, id: Int64) {
+        self.key = key
         self.id = id
     }
 
     public init?(text: String) {
         let parts = text.split(separator: "-")
         guard parts.count == 2, let bits = UInt64(parts[0]), let id = Int64(parts[1]) else { return nil }
-        self.init(lastSeen: Double(bitPattern: bits), id: id)
+        self.init(key: Double(bitPattern: bits), id: id)
     }
 }
 
@@ -137,7 +138,7 @@ extension Store {
             let column = query.order.column
             if let cursor = query.cursor {
                 conditions.append("(\(column) < ? OR (\(column) = ? AND issues.id < ?))")
-                arguments += [cursor.lastSeen, cursor.lastSeen, cursor.id]
+                arguments += [cursor.key, cursor.key, cursor.id]
             }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [query.limit + 1]
@@ -145,7 +146,7 @@ extension Store {
             var next: IssueCursor?
             if issues.count > query.limit {
                 issues.removeLast()
-                next = issues.last.map { IssueCursor(lastSeen: query.order.key($0), id: $0.id) }
+                next = issues.last.map { IssueCursor(key: query.order.key($0), id: $0.id) }
             }
             return IssuePage(issues: issues, nextCursor: next)
         }

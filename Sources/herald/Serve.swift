@@ -50,7 +50,7 @@ struct Serve: AsyncParsableCommand {
                 options: ServerOptions(rulesDirectory: config.rulesDirectory(rules), rulesPollInterval: poll, logger: logger))
         } catch let diagnostics as Diagnostics {
             printError(diagnostics.description)
-            throw failure("herald: the rules have errors; fix them and start again")
+            throw failure("herald: the config or the rules have errors; fix them and start again")
         } catch let held as ServerLock.Held {
             throw failure("herald: \(held)")
         }

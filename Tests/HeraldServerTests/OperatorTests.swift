@@ -121,9 +121,14 @@ import Testing
         #expect(status == 0, "\(show)")
         #expect(show.contains("New payments issues  (new"), "\(show)")
         #expect(show.contains("alert webhook pager") && show.contains("pending"), "\(show)")
-        try await Task.sleep(for: .seconds(1))
         serve.signal(SIGTERM)
         #expect(await serve.waitForExit() == 0)
+        // Read after the server stopped: whatever it did while running is on disk. A dispatcher would have
+        // read the row at once (the ingest writer rings it) and counted an attempt.
+        let (_, deliveries) = await (try ChildProcess(ChildProcess.heraldExecutable, ["deliveries"], directory: directory.path))
+            .result(within: .seconds(60))
+        let row = deliveries.split(separator: "\n").first { $0.contains("webhook pager") } ?? ""
+        #expect(row.contains("pending") && row.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).first == "0", "\(deliveries)")
         #expect(!serve.text.contains("retry"), "\(serve.text)")
         #expect(!serve.text.contains("events.example.com"), "\(serve.text)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldConfig
+import HeraldRules
 import HeraldServer
 import HeraldTestSupport
 import Testing
@@ -56,6 +57,16 @@ import Testing
         var off = Config.Scrubbing()
         off.defaults = false
         #expect(try Scrubber(off).scrub(Data(#"{"extra": {"password": "x"}}"#.utf8)) == Data(#"{"extra": {"password": "x"}}"#.utf8))
+    }
+
+    /// A pattern of the config's own that does not compile is an error at its place in the config, before
+    /// anything starts.
+    @Test func aBrokenPatternIsReportedWhereItIsWritten() throws {
+        let yaml = "projects: [{id: 1, slug: payments}]\nscrubbing:\n  patterns: ['\\bok\\b', '(unclosed']\n"
+        let config = try ConfigLoader(environment: [:]).load(text: yaml, file: "herald.yaml")
+        let problems = config.scrubbing.patternProblems.map(\.description)
+        #expect(problems.count == 1)
+        #expect(problems.first?.hasPrefix("herald.yaml:3:24: error: scrubbing pattern '(unclosed' does not compile") == true, "\(problems)")
     }
 
     /// End to end: neither the stored event nor the webhook body holds the secrets.

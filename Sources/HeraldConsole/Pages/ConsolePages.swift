@@ -45,10 +45,11 @@ public struct ConsolePages: Sendable {
             library = Self.shared
         }
 
-        /// swift-mustache parses a template by recursing once per nested section, and in a debug build its
-        /// frames are large: on a concurrency thread's stack, under the frames of the server's start, the
-        /// issue page's nesting once ran out of stack. So the templates are parsed on a thread of their own,
-        /// with a stack sized for it, once.
+        /// swift-mustache parses a template by recursing once per nested section, with large frames in a
+        /// debug build. One full test run crashed inside that parse on a concurrency thread, with a bad read at
+        /// a page boundary, as a stack overflow reads; the cause was not proven. The templates are therefore
+        /// parsed once, on a thread of their own with a 16 MiB stack, instead of at every server start on
+        /// whatever thread starts it.
         static let shared: MustacheLibrary = {
             let parsed = ParsedLibrary()
             let done = DispatchSemaphore(value: 0)

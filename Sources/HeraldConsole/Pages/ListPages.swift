@@ -81,10 +81,11 @@ extension ConsolePages {
         query.assignee = request.assignee == "me" ? viewer.user.email : request.assignee
         query.text = request.text
         query.order = request.order
-        let page: IssueListing
+        let page: HeraldStore.IssuePage
+        let environments: [String]
         do {
-            let found = try await store.issues(query)
-            page = IssueListing(issues: found.issues, next: found.nextCursor, environments: try await store.environments())
+            page = try await store.issues(query)
+            environments = try await store.environments()
         } catch {
             throw PageProblem("the issues could not be read: \(error)")
         }
@@ -130,7 +131,7 @@ extension ConsolePages {
             projects: config.projects.map { Choice(value: $0.slug, label: $0.slug, selected: $0.id == query.projectID) },
             statuses: IssueStatus.allCases.map { Choice(value: $0.rawValue, label: $0.rawValue, selected: $0 == request.status) },
             levels: Level.allCases.map { Choice(value: $0.name, label: $0.name, selected: $0 == request.level) },
-            environments: page.environments.map { Choice(value: $0, label: $0, selected: $0 == request.environment) },
+            environments: environments.map { Choice(value: $0, label: $0, selected: $0 == request.environment) },
             assignees: [Choice(value: "me", label: "me", selected: request.assignee == "me")]
                 + config.users.filter { $0.role != .stakeholder }.map {
                     Choice(value: $0.email, label: $0.name, selected: $0.email == request.assignee)
@@ -139,15 +140,9 @@ extension ConsolePages {
                 Choice(value: $0.0, label: $0.1, selected: $0.0 == request.order.rawValue)
             },
             query: request.text ?? "", rows: rows, hasRows: !rows.isEmpty,
-            next: page.next.map { "/issues?" + request.query(cursor: $0) },
+            next: page.nextCursor.map { "/issues?" + request.query(cursor: $0) },
             back: "/issues" + (request.query(cursor: request.cursor).isEmpty ? "" : "?" + request.query(cursor: request.cursor)))
         return renderer.render(rendered, as: "issues")
-    }
-
-    private struct IssueListing {
-        var issues: [Issue]
-        var next: IssueCursor?
-        var environments: [String]
     }
 
     /// `/rules`, with the verdicts of an explain run when one was asked for.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HeraldCore
 
 /// The console's secrets: random tokens (session ids, CSRF tokens, sign-in links, OIDC state and nonce), their
 /// stored hashes, and the HMAC that signs cookie values with the database's console key.
@@ -19,7 +20,7 @@ public struct ConsoleSecrets: Sendable {
 
     /// What the store keeps of a token: its SHA-256, hex. A copy of the database gives no session or link.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Array(SHA256.hash(data: Data(token.utf8))).hexString
     }
 
     /// `value.signature`: a cookie value the browser holds and cannot change unnoticed.

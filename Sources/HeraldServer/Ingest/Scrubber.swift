@@ -140,7 +140,8 @@ public struct Scrubber: Sendable {
             return !overlong && (13...19).contains(digits.count) && luhn(digits[...])
         }
         for scalar in text.unicodeScalars {
-            if scalar.isASCII, let digit = Int(String(scalar)) {
+            if ("0"..."9").contains(scalar) {
+                let digit = Int(scalar.value) - 48
                 lastWasSeparator = false
                 if digits.count == 19 { overlong = true } else { digits.append(digit) }
             } else if (scalar == " " || scalar == "-"), !digits.isEmpty, !lastWasSeparator {
