@@ -3,9 +3,13 @@ import HeraldCore
 
 /// Turns request payloads into events, with errors that name the field at fault.
 enum EventDecoding {
-    /// A Sentry event as SDKs send it: lenient about fields Herald does not read.
-    static func sentryEvent(_ payload: Data, fallbackID: String?, field: String) throws(APIError) -> Event {
+    /// A Sentry event as SDKs send it: lenient about fields Herald does not read. `payload` is scrubbed in
+    /// place, after its shape is checked and before it is decoded, so nothing later sees what was filtered.
+    static func sentryEvent(
+        _ payload: inout Data, fallbackID: String?, field: String, scrubber: Scrubber? = nil
+    ) throws(APIError) -> Event {
         try checkShape(payload, field: field)
+        if let scrubber { payload = scrubber.scrub(payload) }
         var event: Event
         do {
             event = try JSONDecoder().decode(Event.self, from: payload)
@@ -18,8 +22,10 @@ enum EventDecoding {
 
     /// An event in Herald's own format (`POST /api/v1/events`): strict, so a typo is an error, not a
     /// silently missing field.
-    static func heraldEvent(_ payload: Data) throws(APIError) -> Event {
+    /// `payload` is scrubbed as for `sentryEvent`.
+    static func heraldEvent(_ payload: inout Data, scrubber: Scrubber? = nil) throws(APIError) -> Event {
         try checkShape(payload, field: "")
+        if let scrubber { payload = scrubber.scrub(payload) }
         let body: HeraldEventBody
         do {
             body = try JSONDecoder().decode(HeraldEventBody.self, from: payload)

@@ -70,6 +70,8 @@ public struct Scrubber: Sendable {
 
     /// The event JSON with what must not be kept filtered; the bytes unchanged when nothing was.
     public func scrub(_ payload: Data) -> Data {
+        // Callers check the JSON's shape (`JSONShape`) first: this parse never sees a document too deep or too
+        // large.
         guard isActive, let object = try? JSONSerialization.jsonObject(with: payload) else { return payload }
         var changed = false
         let scrubbed = scrub(object, changed: &changed)

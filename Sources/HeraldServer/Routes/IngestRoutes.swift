@@ -184,8 +184,8 @@ struct IngestRoutes {
     }
 
     /// The events in a decompressed body, as the endpoint reads them; the fuzzers call it as the route does.
-    /// The events of a body. Each event's JSON is scrubbed first (after its shape is checked, before it is
-    /// decoded), so the stored payload and everything built from the event see only what may be kept.
+    /// The events of a body. Each event's JSON is scrubbed after its shape is checked and before it is decoded
+    /// (`EventDecoding`), so the stored payload and everything built from the event see only what may be kept.
     static func parse(
         _ body: [UInt8], endpoint: Endpoint, project: Config.Project, scrubber: Scrubber? = nil
     ) throws(APIError) -> ParsedEvents {
@@ -193,27 +193,22 @@ struct IngestRoutes {
             IncomingEvent(projectID: project.id, projectSlug: project.slug, event: event, grouping: Grouping(event: event),
                           payload: payload)
         }
-        func scrubbed(_ bytes: some Sequence<UInt8>, field: String) throws(APIError) -> Data {
-            let payload = Data(bytes)
-            guard let scrubber, scrubber.isActive else { return payload }
-            try EventDecoding.checkShape(payload, field: field)
-            return scrubber.scrub(payload)
-        }
         switch endpoint {
         case .herald:
-            let payload = try scrubbed(body, field: "")
-            return ParsedEvents(incoming: [incoming(try EventDecoding.heraldEvent(payload), payload: payload)])
+            var payload = Data(body)
+            let event = try EventDecoding.heraldEvent(&payload, scrubber: scrubber)
+            return ParsedEvents(incoming: [incoming(event, payload: payload)])
         case .store:
-            let payload = try scrubbed(body, field: "")
-            let event = try EventDecoding.sentryEvent(payload, fallbackID: nil, field: "")
+            var payload = Data(body)
+            let event = try EventDecoding.sentryEvent(&payload, fallbackID: nil, field: "", scrubber: scrubber)
             return ParsedEvents(incoming: [incoming(event, payload: payload)])
         case .envelope:
             let envelope = try SentryEnvelope(parsing: body)
             var events: [IncomingEvent] = []
             for (index, item) in envelope.items.enumerated() where item.type == "event" {
-                let payload = try scrubbed(item.payload, field: "envelope.items[\(index)]")
+                var payload = Data(item.payload)
                 let event = try EventDecoding.sentryEvent(
-                    payload, fallbackID: envelope.eventID, field: "envelope.items[\(index)]")
+                    &payload, fallbackID: envelope.eventID, field: "envelope.items[\(index)]", scrubber: scrubber)
                 events.append(incoming(event, payload: payload))
             }
             return ParsedEvents(incoming: events, envelopeID: envelope.eventID)
