@@ -16,6 +16,13 @@ import HeraldRules
 /// The project events are read for: what the ingest routes pass once a key has been checked.
 private let project = Config.Project(id: 1, slug: "payments", keys: [Secret("k")])
 
+/// The default scrubbing, with personal data too, as `herald serve` runs it on every event.
+private let scrubber: Scrubber = {
+    var scrubbing = Config.Scrubbing()
+    scrubbing.personalData = true
+    return try! Scrubber(scrubbing)
+}()
+
 /// The config rule files are read against: the projects, chat targets and users a rule may name.
 private let ruleConfig = Config(
     projects: [project, Config.Project(id: 2, slug: "web")],
@@ -27,9 +34,9 @@ private let ruleConfig = Config(
 /// Each target takes the fuzzer's bytes as the untrusted input of one decoder, exactly as Herald reads it.
 private let targets: [String: @Sendable ([UInt8]) -> Void] = [
     // The three ingest bodies, after decompression, through the route's own parse.
-    "ingest-herald": { bytes in _ = try? IngestRoutes.parse(bytes, endpoint: .herald, project: project) },
-    "ingest-store": { bytes in _ = try? IngestRoutes.parse(bytes, endpoint: .store, project: project) },
-    "ingest-envelope": { bytes in _ = try? IngestRoutes.parse(bytes, endpoint: .envelope, project: project) },
+    "ingest-herald": { bytes in _ = try? IngestRoutes.parse(bytes, endpoint: .herald, project: project, scrubber: scrubber) },
+    "ingest-store": { bytes in _ = try? IngestRoutes.parse(bytes, endpoint: .store, project: project, scrubber: scrubber) },
+    "ingest-envelope": { bytes in _ = try? IngestRoutes.parse(bytes, endpoint: .envelope, project: project, scrubber: scrubber) },
     // A compressed body: the first byte picks the encoding, the rest is the body; the limit is the default.
     "decompress": { bytes in
         guard let first = bytes.first else { return }
